@@ -1,0 +1,339 @@
+"""The conversations of one notebook: turns, merging of streamed parts, persistence.
+
+We keep the history ourselves instead of using the SDK's chats: its streaming chat stores
+every chunk as its own turn and silently drops a turn whose last chunk carries no parts
+(see shared/notes/sdk-facts.md).  Here a turn enters the history only after its stream
+ended well, as one user ``Content`` and one merged model ``Content``.
+
+A conversation is a list of :class:`Exchange` objects.  Each remembers the notebook cell
+it came from, so re-running a cell replaces its exchange instead of adding a duplicate.
+
+The JSON form (``save`` / ``load`` / the autosave file) round-trips exactly:
+``Content.model_dump(mode="json", exclude_none=True)`` and ``Content.model_validate``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.errors import HistoryError, UsageError
+
+if TYPE_CHECKING:
+    from google.genai import types
+
+FORMAT = "gemini-magic-conversations"
+VERSION = 1
+DEFAULT_NAME = "default"
+
+
+def merge_parts(parts: Iterable[types.Part]) -> list[types.Part]:
+    """Join the parts of a streamed answer into the parts of one model turn.
+
+    Adjacent text parts of the same kind (thought or not) become one part; every other
+    part (code, result, image) is kept whole and in order.  A thought signature on any
+    of the joined pieces is kept on the joined part: the service needs it back.
+    """
+    from google.genai import types
+
+    merged: list[types.Part] = []
+    for part in parts:
+        previous = merged[-1] if merged else None
+        if (
+            part.text is not None
+            and previous is not None
+            and previous.text is not None
+            and bool(previous.thought) == bool(part.thought)
+            and not (previous.thought_signature and part.thought_signature)
+        ):
+            merged[-1] = types.Part(
+                text=previous.text + part.text,
+                thought=previous.thought,
+                thought_signature=previous.thought_signature or part.thought_signature,
+            )
+        elif part.text == "" and not part.thought_signature:
+            continue
+        else:
+            merged.append(part)
+    return merged
+
+
+def _image_stand_in(part: types.Part) -> types.Part:
+    """A short text standing in for an inline image or blob the model produced."""
+    from google.genai import types
+
+    blob = part.inline_data
+    size = len(blob.data or b"") if blob is not None else 0
+    mime = (blob.mime_type if blob is not None else None) or "application/octet-stream"
+    return types.Part(
+        text=f"[{mime} output of {size:,} bytes shown to the user; not re-sent]",
+        thought_signature=part.thought_signature,
+    )
+
+
+@dataclass
+class Exchange:
+    """One completed turn: what the user sent and what the model answered."""
+
+    user: types.Content
+    model: types.Content
+    prompt: str
+    cell_id: str | None = None
+    model_name: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+    created: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cell_id": self.cell_id,
+            "prompt": self.prompt,
+            "model_name": self.model_name,
+            "usage": self.usage,
+            "created": self.created,
+            "user": self.user.model_dump(mode="json", exclude_none=True),
+            "model": self.model.model_dump(mode="json", exclude_none=True),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Exchange:
+        from google.genai import types
+
+        return cls(
+            user=types.Content.model_validate(data["user"]),
+            model=types.Content.model_validate(data["model"]),
+            prompt=str(data.get("prompt", "")),
+            cell_id=data.get("cell_id"),
+            model_name=str(data.get("model_name", "")),
+            usage={str(k): int(v) for k, v in (data.get("usage") or {}).items()},
+            created=float(data.get("created", 0.0)),
+        )
+
+
+@dataclass
+class Conversation:
+    """A named list of exchanges."""
+
+    name: str
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def _position(self, cell_id: str | None) -> int | None:
+        if cell_id is None:
+            return None
+        for index, exchange in enumerate(self.exchanges):
+            if exchange.cell_id == cell_id:
+                return index
+        return None
+
+    def context_for(self, cell_id: str | None, *, resend_media: bool) -> list[types.Content]:
+        """The history to send before a new prompt from ``cell_id``.
+
+        A re-run cell gets the context it had the first time (the exchanges before its
+        own), so re-running does not feed the model its previous answer to the same
+        question.  Inline media the model produced are replaced by a short text unless
+        ``resend_media``: they cost tokens every turn and the model has seen them.
+        """
+        position = self._position(cell_id)
+        exchanges = self.exchanges if position is None else self.exchanges[:position]
+        contents: list[types.Content] = []
+        for exchange in exchanges:
+            contents.append(exchange.user)
+            if resend_media:
+                contents.append(exchange.model)
+            else:
+                contents.append(_without_media(exchange.model))
+        return contents
+
+    def record(self, exchange: Exchange) -> None:
+        """Add ``exchange``, replacing the earlier exchange of the same cell."""
+        position = self._position(exchange.cell_id)
+        if position is None:
+            self.exchanges.append(exchange)
+        else:
+            self.exchanges[position] = exchange
+
+    def replace_files(self, replacements: dict[str, types.Part]) -> None:
+        """Swap ``fileData`` parts whose upload expired (see ``UploadCache.repair``)."""
+        from gemini_magic.uploads import replace_files
+
+        for exchange in self.exchanges:
+            exchange.user, exchange.model = replace_files([exchange.user, exchange.model], replacements)
+
+    def usage_totals(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for exchange in self.exchanges:
+            for key, value in exchange.usage.items():
+                totals[key] = totals.get(key, 0) + value
+        return totals
+
+
+def _without_media(content: types.Content) -> types.Content:
+    from google.genai import types
+
+    parts = content.parts or []
+    if not any(p.inline_data is not None for p in parts):
+        return content
+    return types.Content(
+        role=content.role,
+        parts=[_image_stand_in(p) if p.inline_data is not None else p for p in parts],
+    )
+
+
+class ConversationStore:
+    """Every conversation of one notebook, and which one a plain ``%%gemini`` continues."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[str, Conversation] = {DEFAULT_NAME: Conversation(DEFAULT_NAME)}
+
+    def get(self, name: str = DEFAULT_NAME) -> Conversation:
+        """The conversation called ``name``, created empty on first use."""
+        if not name or not name.strip():
+            raise UsageError("A conversation name cannot be empty.")
+        if name not in self.conversations:
+            self.conversations[name] = Conversation(name)
+        return self.conversations[name]
+
+    def reset(self, name: str | None = None) -> None:
+        """Forget one conversation, or all of them when ``name`` is None."""
+        if name is None:
+            self.conversations = {DEFAULT_NAME: Conversation(DEFAULT_NAME)}
+        elif name in self.conversations:
+            self.conversations[name] = Conversation(name)
+        else:
+            raise UsageError(
+                f"There is no conversation named {name!r}.",
+                hint=f"Conversations: {', '.join(sorted(self.conversations))}.",
+            )
+
+    def __iter__(self) -> Iterator[Conversation]:
+        return iter(self.conversations.values())
+
+    def is_empty(self) -> bool:
+        return not any(c.exchanges for c in self)
+
+    # --- JSON ---------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "conversations": {
+                name: [e.to_json() for e in conv.exchanges]
+                for name, conv in self.conversations.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "the history") -> ConversationStore:
+        """Parse what :meth:`to_json` wrote; anything else is a :class:`HistoryError`."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise HistoryError(f"{source} is not a gemini-magic conversation file.")
+        if data.get("version") != VERSION:
+            raise HistoryError(
+                f"{source} has format version {data.get('version')!r}; "
+                f"this gemini-magic reads version {VERSION}."
+            )
+        store = cls()
+        try:
+            for name, exchanges in data["conversations"].items():
+                store.conversations[name] = Conversation(
+                    name, [Exchange.from_json(e) for e in exchanges]
+                )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise HistoryError(f"{source} is damaged: {exc}") from None
+        return store
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the store atomically: a temporary file beside ``path``, then a rename.
+
+        A crash mid-write leaves the previous file intact.
+        """
+        target = Path(path).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_json(), ensure_ascii=False, indent=1)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ConversationStore:
+        source = Path(path).expanduser()
+        try:
+            text = source.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise HistoryError(f"No conversation file at {source}.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HistoryError(f"Cannot read {source}: {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HistoryError(f"{source} is not valid JSON ({exc.msg}, line {exc.lineno}).") from None
+        return cls.from_json(data, source=str(source))
+
+    # --- reading it ---------------------------------------------------------------
+
+    def export_markdown(self, path: str | os.PathLike[str]) -> Path:
+        """Write every conversation as readable Markdown (images as short notes)."""
+        target = Path(path).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.to_markdown(), encoding="utf-8")
+        return target
+
+    def to_markdown(self) -> str:
+        lines: list[str] = []
+        for conv in self:
+            if not conv.exchanges and conv.name != DEFAULT_NAME:
+                continue
+            lines.append(f"# Conversation: {conv.name}\n")
+            if not conv.exchanges:
+                lines.append("_(empty)_\n")
+            for number, exchange in enumerate(conv.exchanges, start=1):
+                lines.append(f"## {number}. You\n")
+                lines.append(exchange.prompt.strip() + "\n")
+                model = f" ({exchange.model_name})" if exchange.model_name else ""
+                lines.append(f"## {number}. Gemini{model}\n")
+                lines.append(parts_to_markdown(exchange.model.parts or []) + "\n")
+        return "\n".join(lines)
+
+
+def _fence(body: str, info: str = "") -> str:
+    fence = "```"
+    while fence in body:
+        fence += "`"
+    return f"{fence}{info}\n{body.rstrip()}\n{fence}"
+
+
+def parts_to_markdown(parts: Iterable[types.Part]) -> str:
+    """A model turn as Markdown: text as is, code and results fenced, media as notes."""
+    chunks: list[str] = []
+    for part in parts:
+        if part.thought:
+            continue
+        if part.text is not None:
+            chunks.append(part.text.strip())
+        elif part.executable_code is not None:
+            chunks.append(_fence(part.executable_code.code or "", "python"))
+        elif part.code_execution_result is not None:
+            result = part.code_execution_result
+            outcome = str(getattr(result.outcome, "value", result.outcome) or "")
+            label = "" if outcome in ("OUTCOME_OK", "") else f"{outcome}\n"
+            chunks.append(_fence(label + (result.output or ""), "text"))
+        elif part.inline_data is not None:
+            blob = part.inline_data
+            chunks.append(f"*[{blob.mime_type}, {len(blob.data or b''):,} bytes]*")
+        elif part.file_data is not None:
+            chunks.append(f"*[file {part.file_data.display_name or part.file_data.file_uri}]*")
+    return "\n\n".join(c for c in chunks if c)

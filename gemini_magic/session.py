@@ -1,0 +1,356 @@
+"""The state of one IPython session and the flow of one prompt through it.
+
+A :class:`GeminiSession` owns what lives as long as the kernel: the client, the offline
+emulator when one was started, the conversations and the upload cache.  The magic and the
+Gemini kernel both go through :meth:`GeminiSession.ask`, so there is one backend and one
+conversation store.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.conversation import ConversationStore, Exchange
+from gemini_magic.errors import GeminiAPIError, GeminiMagicError, HistoryError
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
+
+    from gemini_magic.emulator import Emulator
+    from gemini_magic.magics import GeminiMagics
+    from gemini_magic.response import GeminiResponse
+    from gemini_magic.uploads import UploadCache
+
+#: Marks a reply of the offline emulator in ``modelVersion``; kept in sync with
+#: ``gemini_magic.emulator.OFFLINE_MARK`` (importing the emulator here would make
+#: every prompt pay for it).
+OFFLINE_MARK = "offline-emulator"
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """The settings of one prompt, after the cell's options were applied to the traits."""
+
+    model: str
+    conversation: str
+    temperature: float | None = None
+    system_instruction: str | None = None
+    new: bool = False
+    stream: bool = True
+    sample: int | None = None
+    show_thoughts: bool = False
+    cell_id: str | None = None
+
+
+def notebook_history_path(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """``<notebook>.gemini-history.json`` beside the kernel's notebook, when it is known.
+
+    Jupyter Server tells a kernel its notebook through ``JPY_SESSION_NAME``.
+    """
+    session = environ.get("JPY_SESSION_NAME", "").strip()
+    if not session:
+        return None
+    notebook = Path(session)
+    return notebook.with_name(notebook.stem + ".gemini-history.json")
+
+
+class GeminiSession:
+    """Client, emulator, conversations and uploads of one IPython session."""
+
+    def __init__(self, settings: GeminiMagics) -> None:
+        self.settings = settings
+        self.store = ConversationStore()
+        self._client: genai.Client | None = None
+        self._uploads: UploadCache | None = None
+        self.emulator: Emulator | None = None
+        self.history_path: Path | None = None
+        self.pending_error: GeminiMagicError | None = None
+        self.resumed_note: str | None = None
+        self.usage_totals: dict[str, int] = {}
+
+    # --- the client ---------------------------------------------------------------
+
+    def client(self) -> genai.Client:
+        """The session's client, created on first use (this imports the SDK)."""
+        if self._client is None:
+            from gemini_magic.client import make_client
+
+            base_url = self.start_emulator() if self.settings.offline else None
+            self._client = make_client(timeout_s=self.settings.timeout, base_url=base_url)
+        return self._client
+
+    def uploads(self) -> UploadCache:
+        from gemini_magic.client import uses_vertex
+        from gemini_magic.uploads import UploadCache
+
+        if self._uploads is None:
+            self._uploads = UploadCache(
+                self.client(),
+                threshold=self.settings.upload_threshold,
+                enabled=not uses_vertex() or self.settings.offline,
+            )
+        self._uploads.threshold = self.settings.upload_threshold
+        return self._uploads
+
+    def drop_client(self) -> None:
+        """Forget the client (settings changed); the next prompt makes a new one."""
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._uploads = None
+
+    def start_emulator(self) -> str:
+        """Start the bundled offline emulator (once) and return its URL."""
+        if self.emulator is None:
+            from gemini_magic.emulator import Emulator
+
+            replies = self.settings.offline_replies or None
+            self.emulator = Emulator(replies=replies)
+            self.emulator.start()
+        return self.emulator.url
+
+    def close(self) -> None:
+        self.drop_client()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    # --- persistence --------------------------------------------------------------
+
+    def resume(self) -> str | None:
+        """Load the autosaved conversations of this notebook, if there are any.
+
+        A file that is not ours, or is damaged, is moved aside (never overwritten) and
+        the error is kept to be raised by the next prompt.  Returns a one-line note.
+        """
+        self.history_path = self._configured_history_path()
+        path = self.history_path
+        if path is None or not path.exists():
+            return None
+        try:
+            self.store = ConversationStore.load(path)
+        except HistoryError as exc:
+            aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            path.replace(aside)
+            self.pending_error = HistoryError(
+                f"{exc.message} It was moved to {aside.name}; a new conversation starts.",
+                hint="Look at the moved file if it mattered; this notebook's history is now "
+                f"saved to {path.name} again.",
+            )
+            return None
+        turns = sum(len(c.exchanges) for c in self.store)
+        self.resumed_note = f"gemini-magic: resumed {turns} turn(s) of conversation from {path.name}."
+        return self.resumed_note
+
+    def _configured_history_path(self) -> Path | None:
+        setting = self.settings.history_file.strip()
+        if setting == "auto":
+            return notebook_history_path()
+        return Path(setting).expanduser() if setting else None
+
+    def autosave(self) -> None:
+        if self.history_path is not None:
+            self.store.save(self.history_path)
+
+    # --- one prompt ---------------------------------------------------------------
+
+    def ask(
+        self, template: str, namespace: Mapping[str, Any], options: AskOptions
+    ) -> GeminiResponse:
+        """Send ``template`` (with its ``{name}`` references) and show the answer.
+
+        Nothing is sent when the prompt or a reference is bad.  The turn enters the
+        conversation only when the answer arrived whole; on any error or interrupt the
+        shown part stays, marked incomplete, and the conversation is as it was.
+        """
+        from gemini_magic.attachments import prepare_prompt
+        from gemini_magic.display import Footer, StreamView
+
+        if self.pending_error is not None:
+            error, self.pending_error = self.pending_error, None
+            raise error
+        settings = self.settings
+        prepared = prepare_prompt(
+            template,
+            namespace,
+            max_attachment_bytes=settings.max_attachment_bytes,
+            max_inline_chars=settings.max_inline_chars,
+            max_prompt_chars=settings.max_prompt_chars,
+            sample=options.sample,
+            seed=settings.sample_seed,
+        )
+        from google.genai import types
+
+        client = self.client()
+        view = StreamView(
+            show_thoughts=options.show_thoughts,
+            max_output_lines=settings.max_output_lines,
+            max_output_chars=settings.max_output_chars,
+        )
+        for hint in prepared.hints:
+            view.notice(hint)
+        if options.new and options.conversation in self.store.conversations:
+            self.store.reset(options.conversation)
+        conversation = self.store.get(options.conversation)
+        uploads = self.uploads()
+        user_parts: list[types.Part] = []
+        for attachment in prepared.attachments:
+            user_parts.append(types.Part(text=attachment.describe()))
+            user_parts.append(uploads.part_for(attachment))
+        user_parts.append(types.Part(text=prepared.text))
+        user = types.Content(role="user", parts=user_parts)
+        view.notice(prepared.sent_summary())
+
+        config = types.GenerateContentConfig(
+            tools=[types.Tool(code_execution=types.ToolCodeExecution())],
+            temperature=options.temperature,
+            system_instruction=options.system_instruction or None,
+            thinking_config=types.ThinkingConfig(include_thoughts=True)
+            if options.show_thoughts
+            else None,
+        )
+        contents = [
+            *conversation.context_for(options.cell_id, resend_media=settings.resend_media),
+            user,
+        ]
+        shown = 0
+
+        def on_part(part: types.Part) -> None:
+            nonlocal shown
+            shown += 1
+            view.add(part)
+
+        try:
+            answer, contents = self._send_repairing(
+                client, options, contents, config, on_part, lambda: shown, view
+            )
+        except KeyboardInterrupt:
+            view.abort(
+                "Interrupted: the answer above is incomplete and was not added to the "
+                "conversation."
+            )
+            raise
+        except GeminiMagicError as exc:
+            if shown:
+                view.abort(f"{exc.message} The answer above is incomplete and was not kept.")
+            raise
+        if not answer.parts:
+            raise GeminiAPIError(
+                f"Gemini returned no answer (finish reason: {answer.finish_reason or 'none'}).",
+                hint="Nothing was added to the conversation; rephrase the prompt and retry.",
+            )
+        from gemini_magic.response import GeminiResponse
+
+        user = contents[-1]
+        offline = OFFLINE_MARK in (answer.model_version or "")
+        usage = _usage_dict(answer.usage)
+        conversation.record(
+            Exchange(
+                user=user,
+                model=types.Content(role="model", parts=answer.parts),
+                prompt=template,
+                cell_id=options.cell_id,
+                model_name=options.model,
+                usage=usage,
+            )
+        )
+        for key, value in usage.items():
+            self.usage_totals[key] = self.usage_totals.get(key, 0) + value
+        self.autosave()
+        view.finish(
+            Footer(
+                model=options.model,
+                model_version=answer.model_version,
+                usage=answer.usage,
+                offline=offline,
+                latency_s=answer.latency_s,
+                conversation=options.conversation,
+            )
+        )
+        return GeminiResponse(
+            prompt=template,
+            parts=answer.parts,
+            model=options.model,
+            model_version=answer.model_version,
+            usage=answer.usage,
+            offline=offline,
+            latency_s=answer.latency_s,
+            conversation=options.conversation,
+            finish_reason=answer.finish_reason,
+        )
+
+    def _send_repairing(
+        self,
+        client: genai.Client,
+        options: AskOptions,
+        contents: list[types.Content],
+        config: types.GenerateContentConfig,
+        on_part: Any,
+        shown: Any,
+        view: Any,
+    ) -> tuple[Any, list[types.Content]]:
+        """Send; if the service says a referenced upload is gone, re-upload it and resend."""
+        from gemini_magic.request import RetryPolicy, send
+        from gemini_magic.uploads import replace_files
+
+        settings = self.settings
+        policy = RetryPolicy(
+            attempts=settings.max_retries + 1,
+            initial_delay=settings.retry_initial_delay,
+            max_delay=settings.retry_max_delay,
+        )
+
+        def on_retry(error: GeminiMagicError, wait: float, attempt: int) -> None:
+            view.notice(
+                f"{error.message.splitlines()[0]} Retrying in {wait:.1f} s "
+                f"(attempt {attempt} of {policy.attempts})."
+            )
+
+        repaired = False
+        while True:
+            try:
+                answer = send(
+                    client,
+                    model=options.model,
+                    contents=contents,
+                    config=config,
+                    stream=options.stream,
+                    on_part=on_part,
+                    on_retry=on_retry,
+                    policy=policy,
+                    timeout_s=settings.timeout,
+                )
+                return answer, contents
+            except GeminiAPIError as exc:
+                referenced = any(p.file_data for c in contents for p in c.parts or [])
+                if repaired or shown() or exc.code not in (403, 404) or not referenced:
+                    raise
+                replacements = self.uploads().repair(contents)
+                if replacements is None:
+                    raise
+                repaired = True
+                contents = replace_files(contents, replacements)
+                for conversation in self.store:
+                    conversation.replace_files(replacements)
+                view.notice("An uploaded attachment had expired; it was uploaded again.")
+
+
+def _usage_dict(usage: Any) -> dict[str, int]:
+    """The token counts of an answer as plain ints (for totals and the history file)."""
+    if usage is None:
+        return {}
+    names = (
+        "prompt_token_count",
+        "candidates_token_count",
+        "thoughts_token_count",
+        "tool_use_prompt_token_count",
+        "cached_content_token_count",
+        "total_token_count",
+    )
+    return {n: int(getattr(usage, n)) for n in names if getattr(usage, n, None)}
