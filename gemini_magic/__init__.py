@@ -20,7 +20,11 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register ``%%gemini`` / ``%gemini`` with ``ipython`` (called by ``%load_ext``)."""
     from gemini_magic.magics import GeminiMagics
 
-    ipython.register_magics(GeminiMagics(shell=ipython))
+    magics = GeminiMagics(shell=ipython)
+    ipython.register_magics(magics)
+    note = magics.session.resume()
+    if note:
+        print(note)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
