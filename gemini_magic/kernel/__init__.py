@@ -13,7 +13,7 @@ Start it with ``python -m gemini_magic.kernel -f CONNECTION_FILE``.
 
 from __future__ import annotations
 
-from types import ModuleType
+import inspect
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
@@ -25,6 +25,7 @@ from gemini_magic.kernel.routing import (
     open_reference,
     prompt_span,
     route,
+    strip_py_escape,
 )
 
 __all__ = ["ROUTING_HELP", "GeminiKernel"]
@@ -55,6 +56,7 @@ class GeminiKernel(IPythonKernel):
                 "gemini_magic has no load_ipython_extension: the installation is broken",
                 hint="Reinstall with: pip install --force-reinstall gemini-magic",
             )
+        self.shell.input_transformers_cleanup.insert(0, strip_py_escape)
 
     @property
     def banner(self) -> str:  # type: ignore[override]
@@ -72,17 +74,14 @@ class GeminiKernel(IPythonKernel):
         cell_meta: dict[str, Any] | None = None,
         cell_id: str | None = None,
     ) -> dict[str, Any]:
-        """Run ``code`` as a prompt, as plain Python (``%%py``), or as IPython would.
+        """Run ``code`` as a prompt, or as IPython would (``%%py`` cells included).
 
-        Silent requests are front-end helper code (variable inspectors, completion
-        set-up): they pass through untouched.
+        A prompt becomes a ``%%gemini`` cell; a ``%%py`` cell goes to IPython as typed
+        and :func:`strip_py_escape` drops its first line.  Silent requests are front-end
+        helper code (variable inspectors, completion set-up): they pass through untouched.
         """
-        if not silent:
-            cell = route(code)
-            if cell.kind is CellKind.PROMPT:
-                code = as_gemini_cell(code)
-            elif cell.kind is CellKind.PYTHON:
-                code = cell.body
+        if not silent and route(code).kind is CellKind.PROMPT:
+            code = as_gemini_cell(code)
         return await super().do_execute(
             code,
             silent,
@@ -121,8 +120,9 @@ class GeminiKernel(IPythonKernel):
     def _complete_reference(self, code: str, cursor_pos: int) -> dict[str, Any]:
         """Variable names for the unclosed ``{`` before the cursor (none outside one).
 
-        Only the user's own variables are offered: IPython's hidden names (``In``,
-        ``Out``, ``exit``...), private ``_`` names and imported modules are not data.
+        Only the user's own data is offered: IPython's hidden names (``In``, ``Out``,
+        ``exit``...), private ``_`` names, and imported modules, classes and functions
+        are not worth attaching to a prompt.
         """
         partial = open_reference(code[:cursor_pos])
         user_ns = self.shell.user_ns
@@ -136,7 +136,8 @@ class GeminiKernel(IPythonKernel):
                 and name.isidentifier()
                 and not name.startswith("_")
                 and name not in hidden
-                and not isinstance(value, ModuleType)
+                and not (inspect.ismodule(value) or inspect.isclass(value))
+                and not inspect.isroutine(value)
             )
         start = cursor_pos - len(partial or "")
         typed = [

@@ -60,6 +60,19 @@ def route(code: str) -> Cell:
     return Cell(CellKind.PROMPT, code)
 
 
+def strip_py_escape(lines: list[str]) -> list[str]:
+    """IPython input transformer: drop a first line ``%%py`` so the rest runs as Python.
+
+    Registered as a cleanup transformer of the kernel's shell rather than applied in
+    ``do_execute`` so that the history keeps the cell as typed (``%%py`` included):
+    recalling or re-running it from the history then runs Python again, not a prompt.
+    IPython's checks expect at least one line, so an empty body becomes an empty line.
+    """
+    if lines and lines[0].strip() == PY_ESCAPE:
+        return lines[1:] or ["\n"]
+    return lines
+
+
 def as_gemini_cell(prompt: str) -> str:
     """The ``%%gemini`` cell that sends ``prompt``: kernel prompts and the magic share one path."""
     return f"{GEMINI_CELL_MAGIC}\n{prompt}"
