@@ -1,0 +1,452 @@
+"""HTTP: routing the SDK's requests and the control API, writing JSON and SSE.
+
+Stdlib only (``http.server``), HTTP/1.1 keep-alive, chunked server-sent events that
+the SDK reads as they come.  Whatever a request holds, the answer is an HTTP response
+(an error body at worst); no request can take the server down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from gemini_magic.emulator import wire
+from gemini_magic.emulator.faults import FILES, GENERATE, STREAM, Fault
+from gemini_magic.emulator.model import huge_text, reply_parts
+from gemini_magic.emulator.requestlog import LoggedRequest
+from gemini_magic.emulator.sandbox import Sandbox
+from gemini_magic.emulator.tokens import count_tokens, usage_metadata
+from gemini_magic.emulator.wire import RequestError
+from gemini_magic.errors import GeminiMagicError
+
+if TYPE_CHECKING:
+    from gemini_magic.emulator.service import Emulator
+
+logger = logging.getLogger(__name__)
+
+_VERSION = r"(v1|v1beta|v1alpha)"
+_GENERATE = re.compile(rf"^/{_VERSION}/models/([^/:]+):(generateContent|streamGenerateContent)$")
+_UPLOAD = re.compile(rf"^/upload/{_VERSION}/files$")
+_FILE = re.compile(rf"^/{_VERSION}/files/([^/:]+)$")
+_FILE_LIST = re.compile(rf"^/{_VERSION}/files$")
+CONTROL_PREFIX = "/_emulator/"
+_NO_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API key or other form of API consumer identity to call this API."
+)
+
+
+class _Dropped(Exception):
+    """The connection was cut on purpose (the ``drop`` fault)."""
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """A threading server that knows its emulator and can close idle keep-alives."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.open_connections: set[socket.socket] = set()
+        super().__init__(address, Handler)
+
+    def close_connections(self) -> None:
+        """Shut every client connection so no handler thread waits on a keep-alive."""
+        for connection in list(self.open_connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; each request is routed by :meth:`_handle`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "gemini-emulator"
+    sys_version = ""
+    server: EmulatorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug(format, *args)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.server.emulator
+
+    def _handle(self, method: str) -> None:
+        self._status = 0
+        self._bytes_out = 0
+        self._streaming = False
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query))
+        raw = b""
+        control = url.path.startswith(CONTROL_PREFIX)
+        try:
+            raw = self._read_body()
+            if control:
+                self._control(method, url.path, raw)
+            else:
+                self._api(method, url.path, query, raw)
+        except RequestError as exc:
+            self._send_error(exc)
+        except _Dropped:
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as exc:
+            logger.exception("emulator failed on %s %s", method, url.path)
+            self._internal_error(exc)
+        finally:
+            if not control:
+                self.emulator.record(self._logged(method, url.path, query, raw))
+
+    def _logged(self, method: str, path: str, query: dict[str, str], raw: bytes) -> LoggedRequest:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if "x-goog-api-key" in headers:
+            headers["x-goog-api-key"] = "***"
+        if "key" in query:
+            query = {**query, "key": "***"}
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        return LoggedRequest(
+            method, path, query, headers, body, raw, len(raw), self._status, self._bytes_out
+        )
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            raise RequestError(400, "Bad Content-Length header.") from None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self._status = status
+        self.wfile.write(data)
+        self._bytes_out += len(data)
+
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self._send(status, data, "application/json; charset=UTF-8", headers or {})
+
+    def _send_error(self, exc: RequestError) -> None:
+        if self._streaming:
+            self._write_event(exc.body())
+            self._end_stream()
+        else:
+            self._send_json(exc.code, exc.body(), exc.headers)
+
+    def _internal_error(self, exc: Exception) -> None:
+        """An emulator bug still gets a 500 body (or an error event mid-stream)."""
+        error = RequestError(500, f"Offline emulator internal error: {type(exc).__name__}: {exc}")
+        try:
+            if self._status == 0 or self._streaming:
+                self._send_error(error)
+            else:
+                self.close_connection = True
+        except OSError:
+            self.close_connection = True
+
+    # -- streams ----------------------------------------------------------------------
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self._status = 200
+        self._streaming = True
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
+        self._bytes_out += len(data)
+
+    def _write_event(self, body: Any) -> None:
+        self._write_chunk(b"data: " + json.dumps(body).encode("utf-8") + b"\r\n\r\n")
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self._streaming = False
+
+    def _drop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        raise _Dropped
+
+    # -- the API ----------------------------------------------------------------------
+
+    def _api(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
+        upload = _UPLOAD.match(path)
+        upload_data = upload is not None and "upload_id" in query
+        if not upload_data and not (self.headers.get("x-goog-api-key") or query.get("key")):
+            raise RequestError(403, _NO_KEY)
+        route = _GENERATE.match(path)
+        kind = (STREAM if route.group(3).startswith("stream") else GENERATE) if route else FILES
+        if not (route or upload or _FILE.match(path) or _FILE_LIST.match(path)):
+            raise RequestError(404, f"Method not found: {method} {path}.")
+        if (route and method != "POST") or (upload and method != "POST"):
+            raise RequestError(405, f"{method} is not allowed on {path}; use POST.")
+        fault = None if upload_data else self.emulator.faults.take(kind, path)
+        if fault and fault.kind == "stall" and fault.params["after"] is None:
+            self.emulator.wait(float(fault.params["seconds"]))
+        if fault and fault.kind == "status":
+            raise _status_error(fault)
+        if route:
+            self._generate(route.group(2), kind == STREAM, raw, fault)
+        elif upload:
+            self._upload(upload.group(1), query, raw)
+        else:
+            self._files(method, path)
+
+    def _generate(self, model: str, stream: bool, raw: bytes, fault: Fault | None) -> None:
+        emulator = self.emulator
+        request = wire.parse_generate_request(
+            raw,
+            model,
+            lambda uri: emulator.files.attachment(wire.file_id_from_uri(uri, "fileData")),
+            count_tokens,
+        )
+        envelope = {
+            "modelVersion": f"{model}-{emulator.offline_mark}",
+            "responseId": hashlib.sha256(raw).hexdigest()[:22],
+        }
+        with Sandbox(request.attachments, emulator.exec_timeout) as sandbox:
+            if fault and fault.kind == "huge":
+                parts: Iterator[dict[str, Any]] = iter([{"text": huge_text(fault.params["size"])}])
+            else:
+                parts = reply_parts(request, emulator.replies_rules, sandbox)
+            if stream:
+                self._stream(request, parts, envelope, fault)
+                return
+            whole = list(parts)
+            body = {
+                "candidates": [_candidate(whole, final=True)],
+                "usageMetadata": usage_metadata(request.prompt_tokens, whole),
+                **envelope,
+            }
+            if fault and fault.kind == "drop":
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self._status = 200
+                self.wfile.write(data[: len(data) // 2])
+                self._bytes_out += len(data) // 2
+                self._drop()
+            self._send_json(200, body)
+
+    def _stream(
+        self,
+        request: wire.GenerateRequest,
+        parts: Iterator[dict[str, Any]],
+        envelope: dict[str, str],
+        fault: Fault | None,
+    ) -> None:
+        """Send one event per text piece or whole part; the last carries finishReason."""
+        self._start_stream()
+        whole: list[dict[str, Any]] = []
+        pending: dict[str, Any] | None = None
+        sent = 0
+        for part in parts:
+            whole.append(part)
+            pieces = (
+                [{"text": t} for t in wire.split_text(part["text"])] if "text" in part else [part]
+            )
+            for piece in pieces:
+                if pending is not None:
+                    self._write_event({"candidates": [_candidate([pending])], **envelope})
+                    sent += 1
+                    self._after_event(sent, fault)
+                pending = piece
+        final = {
+            "candidates": [_candidate([pending] if pending else [], final=True)],
+            "usageMetadata": usage_metadata(request.prompt_tokens, whole),
+            **envelope,
+        }
+        self._write_event(final)
+        self._after_event(sent + 1, fault)
+        self._end_stream()
+
+    def _after_event(self, sent: int, fault: Fault | None) -> None:
+        """Apply the delay and any mid-stream fault due after ``sent`` events."""
+        if fault and fault.params.get("after") == sent:
+            if fault.kind == "stream_error":
+                code = int(fault.params["code"])
+                raise RequestError(code, fault.params["message"] or wire.DEFAULT_MESSAGES.get(code))
+            if fault.kind == "malformed_event":
+                self._write_chunk(b'data: {"candidates": [{"content": \r\n\r\n')
+                self._end_stream()
+                raise _Dropped
+            if fault.kind == "drop":
+                self._drop()
+            if fault.kind == "stall":
+                self.emulator.wait(float(fault.params["seconds"]))
+        if self.emulator.delay > 0:
+            self.emulator.wait(self.emulator.delay)
+
+    # -- Files API --------------------------------------------------------------------
+
+    def _base_url(self) -> str:
+        return f"http://{self.headers.get('Host') or self.emulator.url.split('//', 1)[1]}"
+
+    def _upload(self, version: str, query: dict[str, str], raw: bytes) -> None:
+        files = self.emulator.files
+        command = self.headers.get("X-Goog-Upload-Command", "").lower()
+        if "upload_id" not in query:
+            if command != "start":
+                raise RequestError(
+                    400, "Only resumable uploads are emulated: send X-Goog-Upload-Command: start."
+                )
+            body = wire.camelize(wire.parse_json(raw)) if raw.strip() else {}
+            meta = body.get("file") if isinstance(body, dict) else None
+            if not isinstance(meta, dict):
+                meta = {}
+            session = files.start_upload(
+                meta, self.headers.get("X-Goog-Upload-Header-Content-Type")
+            )
+            url = f"{self._base_url()}/upload/{version}/files?upload_id={session}"
+            headers = {"X-Goog-Upload-Status": "active", "X-Goog-Upload-URL": url}
+            self._send(200, b"", "text/plain; charset=utf-8", headers)
+            return
+        final = {"X-Goog-Upload-Status": "final"}
+        try:
+            if "upload" not in command:
+                raise RequestError(400, f"Unknown X-Goog-Upload-Command {command!r}.")
+            try:
+                offset = int(self.headers.get("X-Goog-Upload-Offset", "0"))
+            except ValueError:
+                raise RequestError(400, "X-Goog-Upload-Offset must be an integer.") from None
+            stored = files.append(query["upload_id"], offset, raw, "finalize" in command)
+        except RequestError as exc:
+            exc.headers.update(final)  # without it the SDK sleeps and retries 3 times
+            raise
+        if stored is None:
+            self._send(200, b"", "text/plain; charset=utf-8", {"X-Goog-Upload-Status": "active"})
+        else:
+            self._send_json(200, {"file": stored.resource(self._base_url())}, final)
+
+    def _files(self, method: str, path: str) -> None:
+        files = self.emulator.files
+        one = _FILE.match(path)
+        if one and method == "GET":
+            self._send_json(200, files.get(one.group(2)).resource(self._base_url()))
+        elif one and method == "DELETE":
+            files.delete(one.group(2))
+            self._send_json(200, {})
+        elif not one and method == "GET":
+            listed = [f.resource(self._base_url()) for f in files.list()]
+            self._send_json(200, {"files": listed} if listed else {})
+        else:
+            raise RequestError(405, f"{method} is not allowed on {path}.")
+
+    # -- control API ------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, raw: bytes) -> None:
+        emulator = self.emulator
+        action = path[len(CONTROL_PREFIX) :].strip("/")
+        body = wire.parse_json(raw) if raw.strip() else {}
+        if not isinstance(body, dict):
+            raise RequestError(400, "The control API takes a JSON object.")
+        try:
+            if (action, method) == ("log", "GET"):
+                self._send_json(200, {"requests": [r.to_json() for r in emulator.log]})
+            elif (action, method) == ("faults", "POST"):
+                params = dict(body)
+                kind = params.pop("kind", None)
+                count = params.pop("count", 1)
+                result = emulator.inject(str(kind), count, **params)
+                expired = result if isinstance(result, list) else []
+                self._send_json(
+                    200,
+                    {
+                        "pending": [f.to_json() for f in emulator.faults.pending()],
+                        "expired": expired,
+                    },
+                )
+            elif (action, method) == ("faults", "GET"):
+                self._send_json(200, {"pending": [f.to_json() for f in emulator.faults.pending()]})
+            elif (action, method) == ("reset", "POST"):
+                emulator.reset()
+                self._send_json(200, {})
+            elif action == "config" and method in ("GET", "POST"):
+                emulator.configure(**body)
+                self._send_json(200, emulator.config())
+            else:
+                raise RequestError(404, f"No control action {method} {path}.")
+        except GeminiMagicError as exc:
+            raise RequestError(400, exc.message) from None
+        except TypeError as exc:
+            raise RequestError(400, f"Bad control request: {exc}") from None
+
+
+def _candidate(parts: list[dict[str, Any]], final: bool = False) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if final:
+        candidate["finishReason"] = "STOP"
+    return candidate
+
+
+def _status_error(fault: Fault) -> RequestError:
+    code = int(fault.params["code"])
+    headers: dict[str, str] = {}
+    details = None
+    retry_after = fault.params.get("retry_after")
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+        details = [
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after}s"}
+        ]
+    return RequestError(code, fault.params.get("message"), headers=headers, details=details)

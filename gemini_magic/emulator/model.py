@@ -1,0 +1,63 @@
+"""The emulator's deterministic "model": what a reply is made of.
+
+A scripted reply wins when its pattern matches the prompt; otherwise the built-in
+analyst tries the attached CSVs; otherwise the reply says there is no offline answer.
+Parts are produced one by one (code is executed between them), so a stream shows the
+text before the code while the code is still running, as the service's does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from gemini_magic.emulator import analyst
+from gemini_magic.emulator.replies import ScriptedReply, find_reply
+from gemini_magic.emulator.sandbox import Execution, Sandbox
+from gemini_magic.emulator.wire import GenerateRequest, encode_base64
+
+Part = dict[str, Any]
+
+
+def reply_parts(
+    request: GenerateRequest, replies: list[ScriptedReply], sandbox: Sandbox
+) -> Iterator[Part]:
+    """Yield the reply's parts in order, executing code as it comes."""
+    scripted = find_reply(replies, request.prompt)
+    if scripted is not None:
+        yield from _scripted(scripted, sandbox)
+        return
+    plan = analyst.plan(request.prompt_parts, request.attachments)
+    if plan is None:
+        yield {"text": analyst.NO_ANSWER}
+        return
+    yield {"text": "I'll load the data with pandas and compute that.\n\n"}
+    code = analyst.code_for(plan)
+    execution = yield from _execute(code, sandbox)
+    yield {"text": analyst.answer_text(plan, execution)}
+
+
+def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
+    output = ""
+    for part in reply.parts:
+        if "code" in part:
+            execution = yield from _execute(part["code"], sandbox)
+            output = execution.output.strip()
+        else:
+            yield {"text": part["text"].replace("{output}", output)}
+
+
+def _execute(code: str, sandbox: Sandbox) -> Iterator[Part]:
+    """Yield the code, run it, yield its result and figures; return the execution."""
+    yield {"executableCode": {"language": "PYTHON", "code": code}}
+    execution: Execution = sandbox.run(code)
+    yield {"codeExecutionResult": {"outcome": execution.outcome, "output": execution.output}}
+    for png in execution.figures:
+        yield {"inlineData": {"mimeType": "image/png", "data": encode_base64(png)}}
+    return execution
+
+
+def huge_text(size: int) -> str:
+    """A deterministic text of ``size`` characters, for the huge-reply fault."""
+    line = "This is a deliberately huge reply from the offline emulator. "
+    return (line * (size // len(line) + 1))[:size]

@@ -1,0 +1,98 @@
+"""Scripted replies: a file (YAML or JSON) that maps prompts to reply parts.
+
+The format (documented in this package's README)::
+
+    replies:                      # or a bare list of rules
+      - match: "factorial of (\\d+)"   # regex, searched case-insensitively
+        parts:
+          - text: "Let me compute it."
+          - code: |                    # executed for real; its result follows it
+              import math
+              print(math.factorial(10))
+          - text: "The factorial of 10 is {output}."
+
+The first rule whose ``match`` is found in the prompt wins.  ``{output}`` in a text
+part becomes the stripped output of the code executed just before it, so even a
+scripted answer quotes real figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gemini_magic.errors import ConfigurationError
+
+ENV_VAR = "GEMINI_EMULATOR_REPLIES"
+
+RepliesSource = str | os.PathLike[str] | list[Any] | dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """One rule: a prompt pattern and the parts of its reply."""
+
+    pattern: re.Pattern[str]
+    parts: tuple[dict[str, str], ...]
+
+
+def load_replies(source: RepliesSource) -> list[ScriptedReply]:
+    """Read rules from a path (``.json``, ``.yaml``/``.yml``) or from Python data.
+
+    Raises :class:`ConfigurationError` naming the file and the rule that is wrong.
+    """
+    if source is None:
+        return []
+    origin = "replies"
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(f"Cannot read the replies file {path}: {exc}") from None
+        source = _parse(text, path)
+    rules = source.get("replies") if isinstance(source, dict) else source
+    if not isinstance(rules, list):
+        raise ConfigurationError(f"{origin}: expected a list of rules (or a 'replies:' list).")
+    return [_rule(rule, f"{origin}: rule {i}") for i, rule in enumerate(rules)]
+
+
+def _parse(text: str, path: Path) -> Any:
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except Exception as exc:
+        raise ConfigurationError(f"The replies file {path} is not valid: {exc}") from None
+
+
+def _rule(rule: Any, where: str) -> ScriptedReply:
+    if not isinstance(rule, dict) or "match" not in rule or "parts" not in rule:
+        raise ConfigurationError(f"{where}: a rule needs 'match' (a regex) and 'parts'.")
+    try:
+        pattern = re.compile(str(rule["match"]), re.IGNORECASE | re.DOTALL)
+    except re.error as exc:
+        raise ConfigurationError(f"{where}: bad regex {rule['match']!r}: {exc}") from None
+    parts = rule["parts"]
+    if not isinstance(parts, list) or not parts:
+        raise ConfigurationError(f"{where}: 'parts' must be a non-empty list.")
+    checked = []
+    for j, part in enumerate(parts):
+        if not (isinstance(part, dict) and len(part) == 1 and {"text", "code"} >= set(part)):
+            raise ConfigurationError(
+                f"{where}, part {j}: each part is {{text: ...}} or {{code: ...}}, got {part!r}."
+            )
+        checked.append({k: str(v) for k, v in part.items()})
+    return ScriptedReply(pattern, tuple(checked))
+
+
+def find_reply(replies: list[ScriptedReply], prompt: str) -> ScriptedReply | None:
+    """The first rule whose pattern occurs in ``prompt``."""
+    return next((r for r in replies if r.pattern.search(prompt)), None)

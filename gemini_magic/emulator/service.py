@@ -1,0 +1,185 @@
+"""The :class:`Emulator`: an offline Gemini REST service on a local port.
+
+It owns the state shared by the server's threads (files, faults, the request log,
+scripted replies, settings) and the server's lifetime.  Use it as a context manager,
+or call :meth:`Emulator.start` / :meth:`Emulator.stop`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from gemini_magic.emulator.faults import IMMEDIATE_KINDS, Fault, FaultQueue, make_fault
+from gemini_magic.emulator.files import FileStore
+from gemini_magic.emulator.handler import EmulatorHTTPServer
+from gemini_magic.emulator.replies import ENV_VAR, RepliesSource, ScriptedReply, load_replies
+from gemini_magic.emulator.requestlog import LoggedRequest
+from gemini_magic.errors import ConfigurationError
+
+OFFLINE_MARK = "offline-emulator"
+"""Part of every reply's ``modelVersion`` (``f"{model}-{OFFLINE_MARK}"``)."""
+
+DEFAULT_EXEC_TIMEOUT = 30.0
+"""Seconds each code execution may run, as on the service."""
+
+
+class Emulator:
+    """The Gemini REST API (generateContent, streaming, Files API) on localhost.
+
+    ``replies`` is a replies file (YAML/JSON) or the rules as Python data; by default
+    the file named by ``GEMINI_EMULATOR_REPLIES``, if set.  ``delay`` is the pause
+    between streamed events.  ``port=0`` picks a free port (see :attr:`url`).
+    """
+
+    offline_mark = OFFLINE_MARK
+
+    def __init__(
+        self,
+        replies: RepliesSource = None,
+        delay: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        exec_timeout: float = DEFAULT_EXEC_TIMEOUT,
+    ) -> None:
+        if replies is None:
+            replies = os.environ.get(ENV_VAR) or None
+        self._initial_replies = load_replies(replies)
+        self._initial_delay = delay
+        self._initial_exec_timeout = exec_timeout
+        self.replies_rules: list[ScriptedReply] = self._initial_replies
+        self.delay = delay
+        self.exec_timeout = exec_timeout
+        self.host = host
+        self.port = port
+        self.files = FileStore()
+        self.faults = FaultQueue()
+        self._log: list[LoggedRequest] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifetime ---------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Bind and serve in a daemon thread; return self."""
+        if self._server is not None:
+            return self
+        try:
+            server = EmulatorHTTPServer((self.host, self.port), self)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"The offline emulator cannot listen on {self.host}:{self.port}: {exc}"
+            ) from None
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"gemini-emulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, end stalls, close connections and the socket."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._wake_all()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the SDK (``GOOGLE_GEMINI_BASE_URL``)."""
+        if self._server is None:
+            raise ConfigurationError("The offline emulator is not running: call start().")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- state for tests --------------------------------------------------------------
+
+    @property
+    def log(self) -> list[LoggedRequest]:
+        """The API requests received, oldest first (a copy)."""
+        with self._lock:
+            return list(self._log)
+
+    def record(self, entry: LoggedRequest) -> None:
+        """Append to the log (called by the server's threads)."""
+        with self._lock:
+            self._log.append(entry)
+
+    def inject(self, kind: str, count: int = 1, **params: Any) -> Fault | list[str]:
+        """Make the next ``count`` requests misbehave (see ``faults`` for the kinds).
+
+        ``expire_file`` acts at once and returns the names of the files it expired.
+        """
+        if kind in IMMEDIATE_KINDS:
+            unknown = set(params) - {"name"}
+            if unknown:
+                raise ConfigurationError(f"Fault {kind!r} takes only name=, not {sorted(unknown)}.")
+            return self.files.expire(params.get("name"))
+        fault = make_fault(kind, count, **params)
+        self.faults.add(fault)
+        return fault
+
+    def set_replies(self, replies: RepliesSource) -> None:
+        """Replace the scripted replies (a path or the rules as data)."""
+        self.replies_rules = load_replies(replies)
+
+    def configure(
+        self,
+        delay: float | None = None,
+        exec_timeout: float | None = None,
+        replies: RepliesSource = None,
+    ) -> None:
+        """Change settings (what ``POST /_emulator/config`` does)."""
+        if delay is not None:
+            self.delay = float(delay)
+        if exec_timeout is not None:
+            self.exec_timeout = float(exec_timeout)
+        if replies is not None:
+            self.set_replies(replies)
+
+    def config(self) -> dict[str, Any]:
+        """The current settings, as the control API reports them."""
+        return {
+            "delay": self.delay,
+            "exec_timeout": self.exec_timeout,
+            "replies": len(self.replies_rules),
+            "faults": [f.to_json() for f in self.faults.pending()],
+        }
+
+    def reset(self) -> None:
+        """Back to the state after start: no faults, log, files; initial settings."""
+        self._wake_all()
+        self.faults.clear()
+        self.files.clear()
+        with self._lock:
+            self._log.clear()
+        self.delay = self._initial_delay
+        self.exec_timeout = self._initial_exec_timeout
+        self.replies_rules = self._initial_replies
+
+    def wait(self, seconds: float) -> None:
+        """Sleep for a stall or a delay, cut short by :meth:`reset` or :meth:`stop`."""
+        self._wake.wait(seconds)
+
+    def _wake_all(self) -> None:
+        woken, self._wake = self._wake, threading.Event()
+        woken.set()

@@ -1,0 +1,51 @@
+"""Approximate, deterministic token counts for ``usageMetadata``.
+
+The emulator has no tokenizer.  It counts about four characters per token (rounded
+up) and a flat 258 tokens per image, which is the service's figure for a small image.
+The numbers are not the service's, but the same request always gets the same counts,
+so a usage display can be tested.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHARS_PER_TOKEN = 4
+IMAGE_TOKENS = 258
+
+
+def count_tokens(text: str) -> int:
+    """About one token per four characters, never zero for non-empty text."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def part_tokens(part: dict[str, Any]) -> int:
+    """Tokens of one reply part (text, code, execution output or an image)."""
+    if "text" in part:
+        return count_tokens(part["text"])
+    if "executableCode" in part:
+        return count_tokens(part["executableCode"]["code"])
+    if "codeExecutionResult" in part:
+        return count_tokens(part["codeExecutionResult"].get("output", ""))
+    if "inlineData" in part:
+        return IMAGE_TOKENS
+    return 0
+
+
+def usage_metadata(prompt_tokens: int, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``usageMetadata`` of a reply.
+
+    Execution results and figures count as tool-use prompt tokens (the service feeds
+    them back to the model); text and code count as candidate tokens.
+    """
+    tool = sum(part_tokens(p) for p in parts if "codeExecutionResult" in p or "inlineData" in p)
+    candidates = sum(part_tokens(p) for p in parts) - tool
+    usage: dict[str, Any] = {
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": candidates,
+        "totalTokenCount": prompt_tokens + candidates + tool,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+    }
+    if tool:
+        usage["toolUsePromptTokenCount"] = tool
+    return usage

@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: the offline emulator (and, below, the IPython shell).
+
+One emulator server serves the whole session; each test gets it reset (no faults,
+files, log; initial settings) and the SDK's environment pointed at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gemini_magic.emulator import Emulator
+
+TEST_API_KEY = "test-key-not-a-secret"
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Emulator]:
+    """The session's emulator on a free loopback port."""
+    with Emulator() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """The emulator, reset, with GOOGLE_GEMINI_BASE_URL / GEMINI_API_KEY pointing at it."""
+    emulator_server.reset()
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator_server.url)
+    monkeypatch.setenv("GEMINI_API_KEY", TEST_API_KEY)
+    for name in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_API_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    yield emulator_server
+    emulator_server.reset()
+
+
+# ---------------------------------------------------------------------------------------
+# The product's `ip` fixture (an in-process IPython shell with gemini_magic loaded, its
+# conversation reset) goes here; it is added by the magic's owner.
+# ---------------------------------------------------------------------------------------
