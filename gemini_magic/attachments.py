@@ -37,6 +37,7 @@ __all__ = [
 # ``{{`` / ``}}`` are literal braces; ``{...}`` on one line is a reference; any other brace
 # is unbalanced.  One tokenizer serves the strict parser and the lenient name lister.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]*)\}|[{}]")
+_LITERAL_BRACES = "Write `{{` and `}}` for literal braces."
 
 # Rows written to estimate a frame's CSV size before building all of it, and the margin
 # over the cap at which the estimate alone is trusted to refuse.
@@ -319,12 +320,12 @@ def _parse(template: str) -> list[str | _Reference]:
             raise UsageError(
                 f"Unclosed `{{` at {_where(template, match.start())}: a reference is a name "
                 "in braces on one line, like `{sales}`.",
-                hint="Write `{{` for a literal `{`.",
+                hint=_LITERAL_BRACES,
             )
         else:
             raise UsageError(
                 f"Unmatched `}}` at {_where(template, match.start())}.",
-                hint="Write `}}` for a literal `}`.",
+                hint=_LITERAL_BRACES,
             )
     pieces.append(template[end:])
     return [p for p in pieces if p != ""]
@@ -338,7 +339,7 @@ def _is_reference(content: str) -> bool:
 
 def _brace_error(template: str, position: int, token: str) -> UsageError:
     where = _where(template, position)
-    hint = "Write `{{` and `}}` for literal braces."
+    hint = _LITERAL_BRACES
     if not token[1:-1].strip():
         return UsageError(
             f"Empty reference `{token}` at {where}: put a variable name in the braces, "
@@ -506,8 +507,8 @@ def _sample_rows(obj: Any, kind: str, n: int, seed: int) -> Any:
     import numpy as np
     import pandas as pd
 
-    positions = pd.Series(np.arange(len(obj))).sample(n, random_state=seed).to_numpy()
-    positions.sort()
+    drawn = pd.Series(np.arange(len(obj))).sample(n, random_state=seed).to_numpy()
+    positions = np.sort(drawn)
     return obj[positions] if kind == "polars.DataFrame" else obj.iloc[positions]
 
 
