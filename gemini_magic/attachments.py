@@ -114,9 +114,12 @@ class Attachment:
             f"{col}: {dtype}" for col, dtype in self.column_types[:_DESCRIBED_COLUMNS]
         )
         more = len(self.column_types) - _DESCRIBED_COLUMNS
-        lines.append(
-            f"Columns (name: type): {shown}" + (f", … and {more:,} more." if more > 0 else ".")
-        )
+        if not self.column_types:
+            lines.append("It has no columns.")
+        else:
+            lines.append(
+                f"Columns (name: type): {shown}" + (f", … and {more:,} more." if more > 0 else ".")
+            )
         return "\n".join(lines)
 
     def summary(self) -> str:
@@ -251,8 +254,8 @@ def frame_digest(obj: Any) -> str:
 
     ``hash_pandas_object`` hashes values and index in vectorised code, far cheaper than
     hashing the CSV; column names and dtypes are mixed in because they change the file
-    without changing the hashed values.  Cells that cannot be hashed (lists, dicts) fall
-    back to hashing the CSV bytes.
+    without changing the hashed values.  Cells that cannot be hashed (lists, dicts, lone
+    surrogates) fall back to hashing the CSV bytes.
     """
     kind = _frame_kind(obj)
     if kind is None:
@@ -287,7 +290,7 @@ def frame_digest(obj: Any) -> str:
     )
     try:
         hashes = pd.util.hash_pandas_object(obj, index=True)
-    except TypeError:
+    except (TypeError, ValueError):  # unhashable cells; strings that are not valid UTF-8
         h.update(to_csv_bytes(obj))
     else:
         h.update(hashes.to_numpy().tobytes())
@@ -597,9 +600,11 @@ def _pandas_csv(table: Any) -> tuple[bytes, str]:
 
         try:
             return _arrow_csv(table), "pyarrow"
-        except pa.ArrowException:
+        except (pa.ArrowException, UnicodeEncodeError):
             pass  # a value pyarrow cannot convert after all: to_csv writes anything
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8"), "pandas"
+    # Lone surrogates (from badly decoded bytes) cannot be UTF-8: shown as \udcxx escapes.
+    text = table.to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8", errors="backslashreplace"), "pandas"
 
 
 def _arrow_can_write(table: Any) -> bool:

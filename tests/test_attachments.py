@@ -352,6 +352,12 @@ def test_categorical_tz_aware_mixed_and_bytes_columns_are_written_as_to_csv_writ
     assert back["raw"].tolist()[:2] == ["b'\\x00a'", "b'b'"]
 
 
+def test_strings_that_are_not_valid_unicode_are_sent_escaped() -> None:
+    frame = pd.DataFrame({"s": pd.Series(["ok", "bad\udcff"], dtype=object)})
+    back = read_back(attach(frame).data)
+    assert back["s"].tolist() == ["ok", "bad\\udcff"]
+
+
 def test_an_empty_frame_is_attached_as_its_header() -> None:
     frame = pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype="str")})
     attachment = attach(frame)
@@ -360,6 +366,12 @@ def test_an_empty_frame_is_attached_as_its_header() -> None:
     back = read_back(attachment.data)
     assert list(back.columns) == ["a", "b"]
     assert len(back) == 0
+
+
+def test_a_frame_without_columns_is_attached_as_an_empty_header() -> None:
+    attachment = attach(pd.DataFrame())
+    assert attachment.data == b"\n"
+    assert attachment.summary() == "df.csv (0 rows × 0 columns, 1 B)"
 
 
 def test_a_series_is_one_column_named_after_it_or_its_reference() -> None:
@@ -497,6 +509,12 @@ def test_a_frame_clearly_over_the_cap_is_refused_from_an_estimate() -> None:
     assert "2.0 MB limit" in message
     assert "nothing was sent" in message
     assert "--sample" in caught.value.hint
+
+
+def test_a_polars_frame_over_the_cap_is_refused_from_an_estimate() -> None:
+    frame = pl.from_pandas(_big(200_000))
+    with pytest.raises(AttachmentError, match=r"`big` \(200,000 rows\) is about"):
+        prepare_prompt("{big}", {"big": frame})
 
 
 def test_a_frame_just_over_the_cap_is_measured_exactly() -> None:
