@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import socket
+import sys
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,13 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
         self.open_connections: set[socket.socket] = set()
+        self.connections_accepted = 0
         super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up is normal; anything else is logged, not printed."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            logger.exception("emulator connection from %s failed", client_address)
 
     def close_connections(self) -> None:
         """Shut every client connection so no handler thread waits on a keep-alive."""
@@ -77,6 +84,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.open_connections.add(self.connection)
+        self.server.connections_accepted += 1
 
     def finish(self) -> None:
         self.server.open_connections.discard(self.connection)
@@ -111,16 +119,18 @@ class Handler(BaseHTTPRequestHandler):
         self._status = 0
         self._bytes_out = 0
         self._streaming = False
+        self._recorded = False
         url = urlsplit(self.path)
-        query = dict(parse_qsl(url.query))
-        raw = b""
+        self._method, self._path, self._query, self._raw = method, url.path, {}, b""
+        self._query = dict(parse_qsl(url.query))
         control = url.path.startswith(CONTROL_PREFIX)
+        self._recorded = control  # control requests are not logged
         try:
-            raw = self._read_body()
+            self._raw = self._read_body()
             if control:
-                self._control(method, url.path, raw)
+                self._control(method, url.path, self._raw)
             else:
-                self._api(method, url.path, query, raw)
+                self._api(method, url.path, self._query, self._raw)
         except RequestError as exc:
             self._send_error(exc)
         except _Dropped:
@@ -131,21 +141,37 @@ class Handler(BaseHTTPRequestHandler):
             logger.exception("emulator failed on %s %s", method, url.path)
             self._internal_error(exc)
         finally:
-            if not control:
-                self.emulator.record(self._logged(method, url.path, query, raw))
+            self._record()
 
-    def _logged(self, method: str, path: str, query: dict[str, str], raw: bytes) -> LoggedRequest:
+    def _record(self) -> None:
+        """Log the request once, just before its last byte goes out.
+
+        Recording before the end of the answer means a client that got its answer
+        always finds its request in the log.
+        """
+        if self._recorded:
+            return
+        self._recorded = True
         headers = {k.lower(): v for k, v in self.headers.items()}
         if "x-goog-api-key" in headers:
             headers["x-goog-api-key"] = "***"
-        if "key" in query:
-            query = {**query, "key": "***"}
+        query = {**self._query, "key": "***"} if "key" in self._query else self._query
         try:
-            body = json.loads(raw) if raw else None
+            body = json.loads(self._raw) if self._raw else None
         except ValueError:
             body = None
-        return LoggedRequest(
-            method, path, query, headers, body, raw, len(raw), self._status, self._bytes_out
+        self.emulator.record(
+            LoggedRequest(
+                self._method,
+                self._path,
+                query,
+                headers,
+                body,
+                self._raw,
+                len(self._raw),
+                self._status,
+                self._bytes_out,
+            )
         )
 
     def _read_body(self) -> bytes:
@@ -173,8 +199,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self._status = status
-        self.wfile.write(data)
         self._bytes_out += len(data)
+        self._record()
+        self.wfile.write(data)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode("utf-8")
@@ -217,10 +244,12 @@ class Handler(BaseHTTPRequestHandler):
         self._write_chunk(b"data: " + json.dumps(body).encode("utf-8") + b"\r\n\r\n")
 
     def _end_stream(self) -> None:
+        self._record()
         self.wfile.write(b"0\r\n\r\n")
         self._streaming = False
 
     def _drop(self) -> None:
+        self._record()
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
         raise _Dropped

@@ -111,6 +111,11 @@ class Emulator:
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start (keep-alive reuses one)."""
+        return self._server.connections_accepted if self._server else 0
+
     # -- state for tests --------------------------------------------------------------
 
     @property
