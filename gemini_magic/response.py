@@ -1,0 +1,176 @@
+"""The answer to one prompt as a Python object (``_gemini``, or ``-o name``).
+
+Users asked to get the answer back as data rather than only as pixels: the text, the
+code the model ran, what that code printed and the figures it drew.  The object also
+shows itself again, with the same renderers as the streamed display, when it is the
+last expression of a cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from gemini_magic.display import (
+    OUTCOME_OK,
+    Footer,
+    FooterLine,
+    InlineDataPlaceholder,
+    InlineImage,
+    MimeBundle,
+    fence_for,
+    inline_data_block,
+    outcome_heading,
+    outcome_name,
+    render_blocks,
+)
+
+if TYPE_CHECKING:
+    from google.genai import types
+
+
+class ExecutionResult(NamedTuple):
+    """One run of the model's code: ``outcome`` (``"OUTCOME_OK"``, ...) and its output."""
+
+    outcome: str
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OUTCOME_OK
+
+
+def _fenced(text: str, info: str = "") -> str:
+    text = text.rstrip("\n")
+    fence = fence_for(text)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+@dataclass
+class GeminiResponse:
+    """One answer: the merged model turn plus what is known about how it was made.
+
+    ``parts`` is the model's turn as ``google.genai.types.Part`` objects (adjacent
+    streamed text already joined); the properties read it without the SDK's
+    ``response.text``, which warns on code-execution parts.
+    """
+
+    prompt: str
+    parts: list[types.Part]
+    model: str
+    model_version: str | None = None
+    usage: types.GenerateContentResponseUsageMetadata | None = None
+    offline: bool = False
+    latency_s: float = 0.0
+    conversation: str = "default"
+    finish_reason: str | None = None
+
+    def _answer_parts(self) -> Iterable[types.Part]:
+        return (part for part in self.parts if not part.thought)
+
+    @property
+    def text(self) -> str:
+        """The answer's text (thought summaries left out)."""
+        return "".join(part.text or "" for part in self._answer_parts())
+
+    @property
+    def thoughts(self) -> str:
+        """The thought summaries, if the model sent any (``--thoughts``)."""
+        return "".join(part.text or "" for part in self.parts if part.thought)
+
+    @property
+    def code(self) -> list[str]:
+        """Every piece of code the model ran, in order."""
+        return [
+            part.executable_code.code or ""
+            for part in self._answer_parts()
+            if part.executable_code is not None
+        ]
+
+    @property
+    def results(self) -> list[ExecutionResult]:
+        """What each run of the code printed, with its outcome."""
+        return [
+            ExecutionResult(
+                outcome_name(part.code_execution_result.outcome),
+                part.code_execution_result.output or "",
+            )
+            for part in self._answer_parts()
+            if part.code_execution_result is not None
+        ]
+
+    @property
+    def images(self) -> list[InlineImage]:
+        """The PNG/JPEG images of the answer (Matplotlib figures), each displayable."""
+        images = []
+        for part in self._answer_parts():
+            if part.inline_data is not None:
+                block = inline_data_block(part.inline_data)
+                if isinstance(block, InlineImage):
+                    images.append(block)
+        return images
+
+    def to_markdown(self) -> str:
+        """The answer as Markdown for an export: text as is, code and output fenced."""
+        sections: list[str] = []
+        text: list[str] = []
+        for part in self._answer_parts():
+            if part.text is not None:
+                text.append(part.text)
+                continue
+            if text:
+                sections.append("".join(text))
+                text = []
+            if part.executable_code is not None:
+                sections.append(_fenced(part.executable_code.code or "", "python"))
+            elif part.code_execution_result is not None:
+                outcome = outcome_name(part.code_execution_result.outcome)
+                output = _fenced(part.code_execution_result.output or "")
+                heading = outcome_heading(outcome)
+                sections.append(f"{heading}\n\n{output}" if heading else output)
+            elif part.inline_data is not None:
+                block = inline_data_block(part.inline_data)
+                if isinstance(block, InlineDataPlaceholder):
+                    sections.append(f"[{block.describe()}]")
+                else:
+                    sections.append(f"[{block.describe(with_size=False)}]")
+        if text:
+            sections.append("".join(text))
+        return "\n\n".join(section.strip("\n") for section in sections if section.strip())
+
+    def _footer(self) -> FooterLine:
+        return FooterLine(
+            Footer(
+                model=self.model,
+                model_version=self.model_version,
+                usage=self.usage,
+                offline=self.offline,
+                latency_s=self.latency_s,
+                conversation=self.conversation,
+            )
+        )
+
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    ) -> MimeBundle:
+        """The whole answer as one Markdown document, rendered as it was streamed."""
+        blocks = [*render_blocks(self.parts), self._footer()]
+        markdown = "\n\n".join(block._markdown() for block in blocks)
+        plain = "\n\n".join(block._plain() for block in blocks)
+        return {"text/markdown": markdown, "text/plain": plain}, blocks[-1].metadata()
+
+    def __repr__(self) -> str:
+        text = self.text.strip().replace("\n", " ")
+        preview = text if len(text) <= 40 else text[:39] + "…"
+        counts = [
+            f"{len(items)} {name}"
+            for name, items in (("code", self.code), ("results", self.results))
+            if items
+        ]
+        images = len(self.images)
+        if images:
+            counts.append(f"{images} image{'s' if images > 1 else ''}")
+        offline = " offline" if self.offline else ""
+        extra = f" ({', '.join(counts)})" if counts else ""
+        return f"<GeminiResponse {self.model}{offline}: {preview!r}{extra}>"
