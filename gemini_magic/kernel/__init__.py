@@ -18,7 +18,6 @@ from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
 
-from gemini_magic.errors import ConfigurationError
 from gemini_magic.kernel.routing import (
     CellKind,
     as_gemini_cell,
@@ -50,12 +49,7 @@ class GeminiKernel(IPythonKernel):
         super().__init__(**kwargs)
         # Load the magic now, not on the first prompt: a broken installation should stop
         # the kernel at start with a clear error, not fail the user's first cell.
-        outcome = self.shell.extension_manager.load_extension("gemini_magic")
-        if outcome == "no load function":
-            raise ConfigurationError(
-                "gemini_magic has no load_ipython_extension: the installation is broken",
-                hint="Reinstall with: pip install --force-reinstall gemini-magic",
-            )
+        self.shell.extension_manager.load_extension("gemini_magic")
         self.shell.input_transformers_cleanup.insert(0, strip_py_escape)
 
     @property
