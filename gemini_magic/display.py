@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gemini_magic.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from google.genai import types
 
@@ -180,9 +182,17 @@ class SafeMarkdown:
         self._done = ""
         self._state = _ScanState()
         self._tail = ""
+        self._after_cr = False
 
     def feed(self, text: str) -> None:
         """Add streamed text."""
+        # Markdown also ends lines at "\r" and "\r\n"; a fence closed by one must be
+        # seen as closed here too.  A "\r\n" may be split across two chunks.
+        if self._after_cr and text.startswith("\n"):
+            text = text[1:]
+        if text:
+            self._after_cr = text.endswith("\r")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = (self._tail + text).split("\n")
         self._tail = lines.pop()
         escaped = []
@@ -655,6 +665,11 @@ class StreamView:
         max_output_chars: int = 20_000,
         display: Callable[..., Any] | None = None,
     ) -> None:
+        if max_output_lines < 1 or max_output_chars < 1:
+            raise ConfigurationError(
+                "max_output_lines and max_output_chars must be at least 1, "
+                f"not {max_output_lines} and {max_output_chars}."
+            )
         if display is None:
             from IPython.display import display
         self._display = display

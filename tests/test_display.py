@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from google.genai import types
+from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
@@ -28,11 +29,13 @@ from gemini_magic.display import (
     render_parts,
     safe_markdown,
 )
+from gemini_magic.errors import ConfigurationError
 
 
 @pytest.fixture(scope="module")
 def shell() -> Any:
-    return start_ipython()
+    start_ipython()  # a no-op when another test module started it
+    return get_ipython()
 
 
 def final_outputs(captured: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -190,6 +193,8 @@ HOSTILE = [
     "~~~\n<b>in fence</b>\n~~~\n<img src=x onerror=alert(1)>",
     "``` `not a fence\n<img src=x onerror=alert(1)>",
     "<!-- comment --><script>alert(1)</script>",
+    "```\r\ncode\r\n```\r\n<img src=x onerror=alert(1)>",
+    "```\rcode\r```\r<img src=x onerror=alert(1)>",
     "<a href='javascript:alert(1)'>x</a>",
 ]
 
@@ -514,6 +519,12 @@ def test_unknown_part_kinds_are_named_not_dropped(shell: Any) -> None:
             "text/plain": "[function_call part: not displayed]",
         }
     ]
+
+
+@pytest.mark.parametrize("limits", [{"max_output_lines": 0}, {"max_output_chars": -5}])
+def test_limits_below_one_are_refused(limits: dict[str, int]) -> None:
+    with pytest.raises(ConfigurationError, match="must be at least 1"):
+        StreamView(display=lambda obj, **kw: None, **limits)
 
 
 def test_importing_display_does_not_import_the_sdk() -> None:
