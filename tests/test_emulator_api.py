@@ -6,8 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,3 +278,16 @@ def test_keep_alive_connection_serves_many_requests(emulator, client):
     assert [a.text for a in answers] == ["pong"] * 5
     assert len(emulator.log) == 5
     assert emulator.connections_accepted - before == 1
+
+
+def test_importing_the_emulator_stays_cheap():
+    probe = (
+        "import sys, gemini_magic.emulator\n"
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'google.genai', 'yaml')"
+        " if m in sys.modules))"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -46,6 +46,7 @@ class CsvTable:
     columns: list[str]
     value_columns: list[str] = field(default_factory=list)
     group_by: str | None = None
+    mentioned: bool = False
 
 
 @dataclass
@@ -103,12 +104,14 @@ def plan(prompt_parts: list[str], attachments: list[Attachment]) -> Plan | None:
         table.group_by = _group_column(text, table.columns)
         named = [c for c in table.columns if _mentions(text, c) and c != table.group_by]
         others = [c for c in table.columns if c != table.group_by]
-        table.value_columns = [] if len(named) == len(others) else named
+        table.mentioned = bool(named or table.group_by)
+        # Every column named at once is a column list sent as context, not a choice.
+        table.value_columns = [] if len(named) == len(others) > 1 else named
     if not intents and any(t.group_by for t in tables):
         intents = ["mean"]
     if not intents:
         return None
-    named_tables = [t for t in tables if t.value_columns or t.group_by]
+    named_tables = [t for t in tables if t.mentioned]
     chosen = (named_tables or tables)[:_MAX_FILES]
     return Plan(intents, chosen, histogram=bool(_HISTOGRAM.search(text)))
 
