@@ -48,6 +48,15 @@ _WARNING = "⚠"
 
 
 # --- safe Markdown ------------------------------------------------------------------
+#
+# Renderers disagree about where a fenced block starts and ends (list items, tables,
+# multi-line link titles, JupyterLab's $$math$$ pre-pass), so safety must not depend on
+# guessing that right.  Every region we emit is harmless whatever the renderer makes of
+# it: prose has "<" and "&" escaped and dangerous link targets neutralised; code spans
+# become <code> elements we build with every special character as an entity; a fenced
+# block is left as a fence (highlighted by the front end) only if its content could not
+# form a tag or an entity even when read as prose, and otherwise becomes one line of
+# <pre><code> we build with escaped content.
 
 _OPENER = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
 _CLOSER = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*$")
@@ -58,31 +67,33 @@ _INLINE_TOKEN = re.compile(r"\\[!-/:-@\[-`{-~]|`+|[<&]")
 _UNSAFE_TARGET = re.compile(r"(\]\(\s*|\]:\s*)(javascript|vbscript|data)(?=\\?:)", re.IGNORECASE)
 _UNSAFE_TARGET_AT_START = re.compile(r"^(\s*)(javascript|vbscript|data)(?=\\?:)", re.IGNORECASE)
 _TARGET_PENDING = re.compile(r"\](?:\(|:)\s*$")
-# Characters written as entities inside the <code> elements we build: HTML specials,
-# and everything Markdown would still act on between our tags (emphasis, links,
-# escapes, table pipes, JupyterLab's $math$).
-_CODE_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]~|$:"}
+# What could start a tag, a comment, an autolink or an entity if fenced text were read
+# as prose ("a < b" and "x && y" cannot).
+_MARKUP_START = re.compile(r"<(?:[A-Za-z/!?]|$)|&(?:[#A-Za-z]|$)")
+# Characters written as entities inside the HTML elements we build: HTML specials, and
+# everything Markdown would still act on between our tags (emphasis, links, escapes,
+# table pipes, JupyterLab's $math$), and line breaks so the element stays on one line.
+_CODE_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]~|$:\n"}
 
 
 @dataclass(frozen=True)
 class _Fence:
+    """An open fenced block: its opening line (raw) and how it must be closed."""
+
+    line: str
+    indent: str
     char: str
     length: int
-    indent: int
+    info: str
 
-
-@dataclass(frozen=True)
-class _ScanState:
-    """What the scanner knows at the start of a line.
-
-    ``unsure`` is set when a line could either close a fenced block or continue it
-    depending on list nesting we do not parse; from there on everything is escaped,
-    because a wrong guess the other way would leave raw HTML outside a fence.
-    """
-
-    fence: _Fence | None = None
-    unsure: bool = False
-    target_pending: bool = False
+    def closed_by(self, line: str) -> bool:
+        closer = _CLOSER.match(line)
+        return bool(
+            closer
+            and _indent_width(line) <= 3
+            and closer.group(1)[0] == self.char
+            and len(closer.group(1)) >= self.length
+        )
 
 
 def _indent_width(line: str) -> int:
@@ -97,13 +108,24 @@ def _indent_width(line: str) -> int:
     return width
 
 
+def _entities(text: str) -> str:
+    return "".join(_CODE_ENTITIES.get(c, c) for c in text)
+
+
 def _code_span(content: str) -> str:
     if content.startswith(" ") and content.endswith(" ") and content.strip(" "):
         content = content[1:-1]
-    return "<code>" + "".join(_CODE_ENTITIES.get(c, c) for c in content) + "</code>"
+    return f"<code>{_entities(content)}</code>"
 
 
-def _escape_inline(line: str, target_pending: bool) -> tuple[str, bool]:
+def _neutralise_targets(text: str, target_pending: bool = False) -> str:
+    text = _UNSAFE_TARGET.sub(r"\1unsafe:\2", text)
+    if target_pending:
+        text = _UNSAFE_TARGET_AT_START.sub(r"\1unsafe:\2", text)
+    return text
+
+
+def _escape_prose(line: str, target_pending: bool) -> tuple[str, bool]:
     """Escape one line of Markdown prose; return it and whether a link target may follow.
 
     Code spans never extend past the line here (a span Markdown would join across lines
@@ -132,57 +154,38 @@ def _escape_inline(line: str, target_pending: bool) -> tuple[str, bool]:
                 out.append(_code_span(line[pos : closing.start()]))
                 pos = closing.end()
     out.append(line[pos:])
-    escaped = _UNSAFE_TARGET.sub(r"\1unsafe:\2", "".join(out))
-    if target_pending:
-        escaped = _UNSAFE_TARGET_AT_START.sub(r"\1unsafe:\2", escaped)
+    escaped = _neutralise_targets("".join(out), target_pending)
     return escaped, bool(_TARGET_PENDING.search(escaped))
 
 
-def _escape_line(line: str, state: _ScanState) -> tuple[str, _ScanState]:
-    """Escape one line given the state before it; return the line and the state after."""
-    if state.unsure:
-        escaped, pending = _escape_inline(line, state.target_pending)
-        return escaped, _ScanState(unsure=True, target_pending=pending)
-    indent = _indent_width(line)
-    fence = state.fence
-    if fence is not None:
-        closer = _CLOSER.match(line)
-        # An opener indented 2-3 columns may sit in a list item whose end we cannot
-        # see; lines that might end the block there switch to escape-everything.
-        maybe_in_list = fence.indent >= 2
-        if closer and closer.group(1)[0] == fence.char and len(closer.group(1)) >= fence.length:
-            if indent <= 3:
-                return line, _ScanState()
-            if maybe_in_list and indent <= fence.indent + 3:
-                return _escape_line(line, _ScanState(unsure=True))
-        if maybe_in_list and line.strip() and indent < fence.indent:
-            return _escape_line(line, _ScanState(unsure=True))
-        return line, state
-    opener = _OPENER.match(line)
-    if opener and indent <= 3:
-        marker, info = opener.group(2), opener.group(3)
-        if not (marker[0] == "`" and "`" in info):
-            info = info.replace("&", "&amp;").replace("<", "&lt;")
-            return (
-                opener.group(1) + marker + info,
-                _ScanState(fence=_Fence(marker[0], len(marker), indent)),
-            )
-    escaped, pending = _escape_inline(line, state.target_pending)
-    return escaped, _ScanState(target_pending=pending)
+def _render_fence(fence: _Fence, content: list[str], closer: str | None) -> str:
+    """A fenced block as a fence if its text is harmless read as prose, else as <pre>."""
+    body = "\n".join(content)
+    if not _MARKUP_START.search(body) and not _MARKUP_START.search(fence.info):
+        head = fence.indent + fence.char * fence.length + _neutralise_targets(fence.info)
+        end = closer if closer is not None else fence.indent + fence.char * fence.length
+        return "\n".join([head, *(_neutralise_targets(body).split("\n") if content else []), end])
+    language = re.match(r"[A-Za-z0-9_+-]*", fence.info.strip()).group()
+    css = f' class="language-{language}"' if language else ""
+    code = _entities(body + "\n" if content else "")
+    return f"{fence.indent}<pre><code{css}>{code}</code></pre>"
 
 
 class SafeMarkdown:
     """The model's Markdown made safe to render, built up incrementally as text streams.
 
-    Finished lines are escaped once; only the unfinished last line is redone on each
-    chunk, so the cost of a chunk does not grow with the length of the answer.
+    Finished prose lines and finished fenced blocks are escaped once; only the
+    unfinished line (and a fenced block still open) are redone on each chunk, so the
+    cost of a chunk does not grow with the length of the answer.
     """
 
     def __init__(self) -> None:
         self._done = ""
-        self._state = _ScanState()
         self._tail = ""
         self._after_cr = False
+        self._target_pending = False
+        self._fence: _Fence | None = None
+        self._fence_lines: list[str] = []
 
     def feed(self, text: str) -> None:
         """Add streamed text."""
@@ -195,19 +198,45 @@ class SafeMarkdown:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = (self._tail + text).split("\n")
         self._tail = lines.pop()
-        escaped = []
+        done = []
         for line in lines:
-            out, self._state = _escape_line(line, self._state)
-            escaped.append(out + "\n")
-        self._done += "".join(escaped)
+            fence = self._fence
+            if fence is not None:
+                if fence.closed_by(line):
+                    done.append(_render_fence(fence, self._fence_lines, line) + "\n")
+                    self._fence, self._fence_lines = None, []
+                else:
+                    self._fence_lines.append(line)
+                continue
+            self._fence = _open_fence(line)
+            if self._fence is None:
+                escaped, self._target_pending = _escape_prose(line, self._target_pending)
+                done.append(escaped + "\n")
+            else:
+                self._target_pending = False
+        self._done += "".join(done)
 
     def markdown(self) -> str:
-        """The safe Markdown so far, with a fence left open by the model closed."""
-        tail, state = _escape_line(self._tail, self._state)
-        text = self._done + tail
-        if state.fence is not None and not state.unsure:
-            text += "\n" + state.fence.char * state.fence.length
-        return text
+        """The safe Markdown so far (a fence the model left open is closed)."""
+        fence, tail = self._fence, self._tail
+        if fence is None:
+            opened = _open_fence(tail)
+            if opened is not None:
+                return self._done + _render_fence(opened, [], None)
+            return self._done + _escape_prose(tail, self._target_pending)[0]
+        if fence.closed_by(tail):
+            return self._done + _render_fence(fence, self._fence_lines, tail)
+        return self._done + _render_fence(fence, [*self._fence_lines, tail], None)
+
+
+def _open_fence(line: str) -> _Fence | None:
+    opener = _OPENER.match(line)
+    if opener is None or _indent_width(line) > 3:
+        return None
+    marker, info = opener.group(2), opener.group(3)
+    if marker[0] == "`" and "`" in info:
+        return None
+    return _Fence(line, opener.group(1), marker[0], len(marker), info)
 
 
 def safe_markdown(text: str) -> str:

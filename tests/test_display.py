@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import random
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -187,12 +188,15 @@ HOSTILE = [
     "1. step\n   ```\n<img src=x onerror=alert(1)>\n   ```",
     "- item\n  ```\n<img src=x onerror=alert(1)>\n",
     "1. step\n   ```\n      ```\n   <img src=x onerror=alert(1)>",
+    "- item\n  ```\n  code\n```\n<b>x</b>\n```\n<img src=x onerror=alert(1)>",
     "    ```\n<img src=x onerror=alert(1)>\n```",
     "```\ncode\n    ```\n```\n<img src=x onerror=alert(1)>",
     "> ```\n<img src=x onerror=alert(1)>",
     "~~~\n<b>in fence</b>\n~~~\n<img src=x onerror=alert(1)>",
     "``` `not a fence\n<img src=x onerror=alert(1)>",
     "<!-- comment --><script>alert(1)</script>",
+    "`| a | b |\n|---|---|\n```[a](javascript:alert(1))| a | b |\n|---|---|\n <$ \rjavascript:",
+    "[r]: /url '\n```\n'\n<img src=x onerror=alert(1)>\n```",
     "```\r\ncode\r\n```\r\n<img src=x onerror=alert(1)>",
     "```\rcode\r```\r<img src=x onerror=alert(1)>",
     "<a href='javascript:alert(1)'>x</a>",
@@ -203,6 +207,23 @@ HOSTILE = [
 def test_hostile_markdown_renders_nothing_executable(hostile: str) -> None:
     assert dangers(hostile), "the sample must be dangerous without escaping"
     assert dangers(safe_markdown(hostile)) == []
+
+
+_FRAGMENTS = [
+    "```", "~~~", "````", "```python", " ", "   ", "    ", "\t", "\n", "\n\n", "- ", "1. ",
+    "> ", "`", "``", "\\", "\\`", "<img src=x onerror=alert(1)>", "<script>alert(1)</script>",
+    "[a](javascript:alert(1))", "[r]: javascript:x\n\n[q][r]", "text", "|",
+    "| a | b |\n|---|---|\n", "*", "<", "&", "&#106;", "](", "javascript:", "\r", "\r\n",
+    "$$", "'",
+]  # fmt: skip
+
+
+def test_random_mixtures_of_markdown_and_hostile_fragments_stay_harmless() -> None:
+    """Fences, lists, tables and quotes mixed at random: no renderer finds markup."""
+    rng = random.Random(20260101)
+    for _ in range(400):
+        sample = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(2, 14)))
+        assert dangers(safe_markdown(sample)) == [], sample
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -218,29 +239,67 @@ def test_hostile_text_streamed_in_small_chunks_stays_harmless(shell: Any, hostil
     assert data["text/plain"] == hostile
 
 
+class _Blocks(HTMLParser):
+    """The text of each <pre><code> block of rendered HTML, with its class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[tuple[str | None, str]] = []
+        self._in_pre = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "pre":
+            self._in_pre = True
+        elif tag == "code" and self._in_pre:
+            self.blocks.append((dict(attrs).get("class"), ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self._in_pre = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_pre and self.blocks:
+            css, text = self.blocks[-1]
+            self.blocks[-1] = (css, text + data)
+
+
+def code_blocks(rendered: str) -> list[tuple[str | None, str]]:
+    parser = _Blocks()
+    parser.feed(rendered)
+    return parser.blocks
+
+
 def test_escaped_markdown_still_renders_as_markdown() -> None:
     source = (
         "## Result\n\nThe **mean** is `df[df.x < 3].mean()` and a < b & c.\n\n"
         "- one\n- two\n\n[docs](https://example.org/a?b=1&c=2)\n\n"
-        "```python\nif a < b and '<b>' != x:\n    print(a & b)\n```\n"
+        "```python\nif a < b and x && y:\n    print('<b>')\n```\n"
     )
-    expected = (
+    prose = (
         "<h2>Result</h2>\n"
         "<p>The <strong>mean</strong> is <code>df[df.x &lt; 3].mean()</code>"
         " and a &lt; b &amp; c.</p>\n"
         "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n"
         '<p><a href="https://example.org/a?b=1&amp;c=2">docs</a></p>\n'
-        "<pre><code class=\"language-python\">if a &lt; b and '&lt;b&gt;' != x:\n"
-        "    print(a &amp; b)\n</code></pre>\n"
     )
     for render in _renderers():
-        assert render(safe_markdown(source)) == expected
+        rendered = render(safe_markdown(source))
+        assert rendered.startswith(prose)
+        assert code_blocks(rendered) == [
+            ("language-python", "if a < b and x && y:\n    print('<b>')\n")
+        ]
+
+
+def test_fenced_code_that_cannot_form_markup_stays_a_fence() -> None:
+    """So that the front end highlights it as it would the model's own fence."""
+    source = "Filter:\n\n```python\nsmall = df[(df.x < 3) & (df.y <= 2)]\n```\n"
+    assert safe_markdown(source) == source
 
 
 def test_unclosed_fence_in_streamed_text_keeps_code_literal() -> None:
-    rendered = render_html(safe_markdown("Here:\n```python\nprint('<b>bold</b>')"))
-    assert "<b>bold</b>" not in rendered
-    assert "&lt;b&gt;bold&lt;/b&gt;" in rendered
+    for render in _renderers():
+        rendered = render(safe_markdown("Here:\n```python\nprint('<b>bold</b>')"))
+        assert code_blocks(rendered) == [("language-python", "print('<b>bold</b>')\n")]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -304,7 +363,7 @@ def test_code_containing_backticks_gets_a_longer_fence(shell: Any) -> None:
     rendered = render_html(data["text/markdown"])
     assert rendered.count("<pre>") == 1
     assert "&lt;script&gt;" in rendered and "<script>" not in rendered
-    assert "```\ninner\n```" in rendered
+    assert code_blocks(rendered)[0][1].startswith('s = """\n```\ninner\n```\n"""')
 
 
 @pytest.mark.parametrize(
@@ -326,7 +385,7 @@ def test_successful_execution_is_plain_preformatted_output(shell: Any) -> None:
     assert outputs[0]["text/plain"] == "mean    4.2\n<b>not bold</b>"
     assert "failed" not in outputs[0]["text/markdown"].lower()
     rendered = render_html(outputs[0]["text/markdown"])
-    assert "<pre><code>mean    4.2\n&lt;b&gt;not bold&lt;/b&gt;" in rendered
+    assert code_blocks(rendered) == [(None, "mean    4.2\n<b>not bold</b>\n")]
     assert outputs[1]["text/plain"] == "(no output)"
 
 
