@@ -18,7 +18,7 @@ TEST_API_KEY = "test-key-not-a-secret"
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
     """The session's emulator on a free loopback port."""
-    with Emulator() as server:
+    with Emulator(replies=[]) as server:  # [] : ignore $GEMINI_EMULATOR_REPLIES
         yield server
 
 

@@ -148,3 +148,12 @@ def test_attachment_descriptions_do_not_count_as_named_columns():
     found = plan([description, "what is the total?"], [csv])
     assert found is not None and found.intents == ["sum"]
     assert found.tables[0].value_columns == [] and found.tables[0].group_by is None
+
+
+def test_a_chat_that_resent_its_csv_analyses_it_once(client, sales):
+    csv = types.Part.from_bytes(data=sales.to_csv(index=False).encode(), mime_type="text/csv")
+    chat = client.chats.create(model=MODEL, config=CODE_EXECUTION)
+    chat.send_message([csv, "How many rows?"])
+    second = chat.send_message([csv, "And the maximum of units?"])
+    lines = result_lines(second.candidates[0].content.parts)
+    assert lines == [f"input_file_0.csv: {len(sales)} rows, 3 columns", "max of units: 14"]

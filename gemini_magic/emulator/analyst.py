@@ -93,11 +93,13 @@ def plan(prompt_parts: list[str], attachments: list[Attachment]) -> Plan | None:
     asked = [p for p in prompt_parts if "input_file_" not in p] or prompt_parts
     text = " ".join(asked).lower()
     intents = [name for name, rx in _INTENTS.items() if re.search(rx, text)]
-    tables = [
-        CsvTable(sandbox_name(i, a), _header(a.data))
-        for i, a in enumerate(attachments)
-        if _is_csv(a)
-    ]
+    # A conversation resends its attachments each turn: analyse each distinct file once.
+    seen: set[bytes] = set()
+    tables = []
+    for i, attachment in enumerate(attachments):
+        if _is_csv(attachment) and attachment.data not in seen:
+            seen.add(attachment.data)
+            tables.append(CsvTable(sandbox_name(i, attachment), _header(attachment.data)))
     if not tables:
         return None
     for table in tables:

@@ -295,7 +295,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault and fault.kind == "huge":
                 parts: Iterator[dict[str, Any]] = iter([{"text": huge_text(fault.params["size"])}])
             else:
-                parts = reply_parts(request, emulator.replies_rules, sandbox)
+                parts = _closing(reply_parts(request, emulator.replies_rules, sandbox), sandbox)
             if stream:
                 self._stream(request, parts, envelope, fault)
                 return
@@ -459,6 +459,12 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(400, exc.message) from None
         except TypeError as exc:
             raise RequestError(400, f"Bad control request: {exc}") from None
+
+
+def _closing(parts: Iterator[dict[str, Any]], sandbox: Sandbox) -> Iterator[dict[str, Any]]:
+    """Yield the parts, then remove the sandbox before the answer's last byte is sent."""
+    yield from parts
+    sandbox.close()
 
 
 def _candidate(parts: list[dict[str, Any]], final: bool = False) -> dict[str, Any]:
