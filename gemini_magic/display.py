@@ -78,9 +78,8 @@ _CODE_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]~|$:\n"}
 
 @dataclass(frozen=True)
 class _Fence:
-    """An open fenced block: its opening line (raw) and how it must be closed."""
+    """An open fenced block: how it was opened and how it must be closed."""
 
-    line: str
     indent: str
     char: str
     length: int
@@ -236,7 +235,7 @@ def _open_fence(line: str) -> _Fence | None:
     marker, info = opener.group(2), opener.group(3)
     if marker[0] == "`" and "`" in info:
         return None
-    return _Fence(line, opener.group(1), marker[0], len(marker), info)
+    return _Fence(opener.group(1), marker[0], len(marker), info)
 
 
 def safe_markdown(text: str) -> str:
@@ -244,6 +243,20 @@ def safe_markdown(text: str) -> str:
     converter = SafeMarkdown()
     converter.feed(text)
     return converter.markdown()
+
+
+def _fenced(text: str, info: str = "", *, standalone: bool = True) -> str:
+    """A fenced block we build around code or output.
+
+    As an output of its own (the fence on the first line), a fence longer than any
+    backtick run inside cannot be left by the content.  Inside a larger document an
+    earlier part may leave a renderer in a state we did not foresee, so there the
+    content must also be harmless read as prose, or it becomes an escaped ``<pre>``.
+    """
+    fence = fence_for(text)
+    if standalone:
+        return f"{fence}{info}\n{text}\n{fence}"
+    return _render_fence(_Fence("", "`", len(fence), info), text.split("\n"), fence)
 
 
 def _markdown_literal(text: str) -> str:
@@ -358,14 +371,17 @@ def outcome_heading(outcome: str) -> str | None:
 class _Block:
     """A display object: one notebook output.
 
-    ``_markdown`` is also how the block reads inside the one Markdown document a
-    :class:`~gemini_magic.response.GeminiResponse` shows; ``_plain`` is the text
-    fallback.  Both ``display()`` and a display handle's ``update()`` use
+    ``_plain`` is the text fallback; ``_document_markdown`` is how the block reads
+    inside the one Markdown document a :class:`~gemini_magic.response.GeminiResponse`
+    shows.  Both ``display()`` and a display handle's ``update()`` use
     ``_repr_mimebundle_``.
     """
 
     def _markdown(self) -> str:
         raise NotImplementedError
+
+    def _document_markdown(self) -> str:
+        return self._markdown()
 
     def _plain(self) -> str:
         raise NotImplementedError
@@ -434,11 +450,16 @@ class CodeBlock(_Block):
         self.language = language
         self.folded = fold(code.rstrip("\n"), max_lines, max_chars)
 
-    def _markdown(self) -> str:
+    def _render(self, *, standalone: bool) -> str:
         shown, note = self.folded
-        fence = fence_for(shown)
-        text = f"{fence}{self.language}\n{shown}\n{fence}"
+        text = _fenced(shown, self.language, standalone=standalone)
         return text if note is None else f"{text}\n\n*{_markdown_literal(note)}*"
+
+    def _markdown(self) -> str:
+        return self._render(standalone=True)
+
+    def _document_markdown(self) -> str:
+        return self._render(standalone=False)
 
     def _plain(self) -> str:
         shown, note = self.folded
@@ -456,19 +477,24 @@ class ExecutionOutput(_Block):
         self.heading = outcome_heading(outcome)
         self.folded = fold(output.rstrip("\n"), max_lines, max_chars)
 
-    def _markdown(self) -> str:
+    def _render(self, *, standalone: bool) -> str:
         shown, note = self.folded
         parts = []
         if self.heading:
             parts.append(f"**{_WARNING} {_markdown_literal(self.heading)}**")
         if shown:
-            fence = fence_for(shown)
-            parts.append(f"{fence}\n{shown}\n{fence}")
+            parts.append(_fenced(shown, standalone=standalone))
         elif not self.heading:
             parts.append("*(no output)*")
         if note:
             parts.append(f"*{_markdown_literal(note)}*")
         return "\n\n".join(parts)
+
+    def _markdown(self) -> str:
+        return self._render(standalone=True)
+
+    def _document_markdown(self) -> str:
+        return self._render(standalone=False)
 
     def _plain(self) -> str:
         shown, note = self.folded
@@ -499,7 +525,9 @@ class InlineImage(_Block):
         return base64.b64encode(self.data).decode("ascii")
 
     def _markdown(self) -> str:
-        # Used where the answer is one Markdown document (GeminiResponse).
+        return self._document_markdown()
+
+    def _document_markdown(self) -> str:
         return f"![{self.describe()}](data:{self.mime_type};base64,{self._base64()})"
 
     def _plain(self) -> str:

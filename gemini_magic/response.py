@@ -156,7 +156,7 @@ class GeminiResponse:
     ) -> MimeBundle:
         """The whole answer as one Markdown document, rendered as it was streamed."""
         blocks = [*render_blocks(self.parts), self._footer()]
-        markdown = "\n\n".join(block._markdown().rstrip("\n") for block in blocks)
+        markdown = "\n\n".join(block._document_markdown().rstrip("\n") for block in blocks)
         plain = "\n\n".join(block._plain().rstrip("\n") for block in blocks)
         return {"text/markdown": markdown, "text/plain": plain}, blocks[-1].metadata()
 

@@ -10,6 +10,7 @@ import pytest
 from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
+from test_display import dangers
 
 from gemini_magic.response import ExecutionResult, GeminiResponse
 
@@ -141,6 +142,21 @@ def test_an_unclosed_fence_in_the_text_does_not_swallow_what_follows() -> None:
     assert data["text/markdown"].startswith(
         "Here is code:\n```python\nx = 1\n```\n\n```python\ny = 2\n```"
     )
+
+
+def test_code_after_a_misleading_fence_in_the_text_stays_harmless() -> None:
+    # CommonMark ends the list item's fence at the unindented ``` and opens a new fence
+    # there, so a renderer is inside a fence when the code part begins: code that
+    # contains a fence must not be able to close it and inject markup.
+    code = 's = """\n```\n<img src=x onerror=alert(1)>\n"""'
+    response = answer(
+        parts=[
+            types.Part(text="- item\n  ```\n  code\n```"),
+            types.Part(executable_code=types.ExecutableCode(code=code, language="PYTHON")),
+        ]
+    )
+    data, _ = response._repr_mimebundle_()
+    assert dangers(data["text/markdown"]) == []
 
 
 def test_short_repr() -> None:
