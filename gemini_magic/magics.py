@@ -157,6 +157,8 @@ class GeminiMagics(Magics):
             Which region grew fastest in {sales}? Plot revenue by month.
         """
         args = parse_argstring(self.gemini, line)
+        for name in ("model", "system", "conversation", "output"):
+            setattr(args, name, _unquote(getattr(args, name)))
         if args.output is not None and not args.output.isidentifier():
             raise UsageError(f"-o needs a Python variable name, not {args.output!r}.")
         if args.sample is not None and args.sample < 1:
@@ -175,7 +177,7 @@ class GeminiMagics(Magics):
             show_thoughts=args.thoughts or self.show_thoughts,
             cell_id=self._cell_id,
         )
-        response = self.session.ask(cell, self.shell.user_ns, options)
+        response = self.session.ask(cell.strip(), self.shell.user_ns, options)
         self.shell.user_ns[LAST_RESPONSE_NAME] = response
         if args.output:
             self.shell.user_ns[args.output] = response
@@ -210,3 +212,10 @@ class GeminiMagics(Magics):
                 "%%gemini cell.",
             )
         return getattr(commands, command)(self, rest)
+
+
+def _unquote(value: str | None) -> str | None:
+    """Strip one pair of matching quotes: IPython's argument splitter keeps them."""
+    if value and len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value

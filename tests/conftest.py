@@ -35,6 +35,40 @@ def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 # ---------------------------------------------------------------------------------------
-# The product's `ip` fixture (an in-process IPython shell with gemini_magic loaded, its
-# conversation reset) goes here; it is added by the magic's owner.
+# The product: an in-process IPython shell with gemini_magic loaded.
 # ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
+    """IPython with a fresh ``GeminiMagics`` (new conversations, default traits).
+
+    The shell is IPython's global test shell; the magics are registered anew for each
+    test so no conversation or setting leaks from one test to the next.
+    """
+    from IPython.testing.globalipapp import get_ipython
+
+    from gemini_magic.magics import GeminiMagics
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    shell = get_ipython()
+    shell.config.pop("GeminiMagics", None)  # settings made by %config in earlier tests
+    magics = GeminiMagics(shell=shell)
+    shell.register_magics(magics)
+    yield shell
+    magics.close()
+    shell.configurables.remove(magics)
+    for name in ("_gemini", "answer", "sales", "big", "tricky", "threshold"):
+        shell.user_ns.pop(name, None)
+
+
+@pytest.fixture
+def emulator_with_replies(emulator: Emulator):
+    """Give the emulator scripted replies for one test: ``emulator_with_replies([...])``."""
+
+    def use(replies: list[dict]) -> Emulator:
+        emulator.set_replies(replies)
+        return emulator
+
+    return use
