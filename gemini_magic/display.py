@@ -161,9 +161,10 @@ def _render_fence(fence: _Fence, content: list[str], closer: str | None) -> str:
     """A fenced block as a fence if its text is harmless read as prose, else as <pre>."""
     body = "\n".join(content)
     if not _MARKUP_START.search(body) and not _MARKUP_START.search(fence.info):
-        head = fence.indent + fence.char * fence.length + _neutralise_targets(fence.info)
-        end = closer if closer is not None else fence.indent + fence.char * fence.length
-        return "\n".join([head, *(_neutralise_targets(body).split("\n") if content else []), end])
+        # Neutralised together: a renderer reading this as prose joins the lines.
+        info, *lines = _neutralise_targets("\n".join([fence.info, *content])).split("\n")
+        marker = fence.indent + fence.char * fence.length
+        return "\n".join([marker + info, *lines, marker if closer is None else closer])
     language = re.match(r"[A-Za-z0-9_+-]*", fence.info.strip()).group()
     css = f' class="language-{language}"' if language else ""
     code = _entities(body + "\n" if content else "")

@@ -296,6 +296,13 @@ def test_fenced_code_that_cannot_form_markup_stays_a_fence() -> None:
     assert safe_markdown(source) == source
 
 
+def test_link_targets_split_between_fence_info_and_content_are_neutralised() -> None:
+    """A renderer that reads the fence as prose (a table row, say) would join them."""
+    assert safe_markdown("```[a](\njavascript:alert(1))\n```") == (
+        "```[a](\nunsafe:javascript:alert(1))\n```"
+    )
+
+
 def test_unclosed_fence_in_streamed_text_keeps_code_literal() -> None:
     for render in _renderers():
         rendered = render(safe_markdown("Here:\n```python\nprint('<b>bold</b>')"))
