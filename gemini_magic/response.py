@@ -126,7 +126,8 @@ class GeminiResponse:
                 sections.append(_fenced(part.executable_code.code or "", "python"))
             elif part.code_execution_result is not None:
                 outcome = outcome_name(part.code_execution_result.outcome)
-                output = _fenced(part.code_execution_result.output or "")
+                printed = part.code_execution_result.output or ""
+                output = _fenced(printed) if printed.strip() else "(no output)"
                 heading = outcome_heading(outcome)
                 sections.append(f"{heading}\n\n{output}" if heading else output)
             elif part.inline_data is not None:

@@ -102,6 +102,24 @@ def test_to_markdown_for_the_export() -> None:
     )
 
 
+def test_to_markdown_of_a_run_without_output() -> None:
+    response = answer(
+        parts=[
+            types.Part(
+                code_execution_result=types.CodeExecutionResult(outcome="OUTCOME_OK", output="")
+            ),
+            types.Part(
+                code_execution_result=types.CodeExecutionResult(
+                    outcome="OUTCOME_DEADLINE_EXCEEDED", output=""
+                )
+            ),
+        ]
+    )
+    assert response.to_markdown() == (
+        "(no output)\n\nExecution timed out (30 s limit)\n\n(no output)"
+    )
+
+
 def test_to_markdown_fences_code_that_contains_fences() -> None:
     code = 'doc = """\n```\nx\n```\n"""'
     response = answer(
