@@ -179,4 +179,3 @@ def _turns(store: ConversationStore) -> str:
     turns = sum(len(c.exchanges) for c in store)
     count = sum(1 for c in store if c.exchanges) or 1
     return f"{turns} turn(s) in {count} conversation(s)"
-

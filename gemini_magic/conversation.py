@@ -162,7 +162,9 @@ class Conversation:
         from gemini_magic.uploads import replace_files
 
         for exchange in self.exchanges:
-            exchange.user, exchange.model = replace_files([exchange.user, exchange.model], replacements)
+            exchange.user, exchange.model = replace_files(
+                [exchange.user, exchange.model], replacements
+            )
 
     def usage_totals(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -280,7 +282,9 @@ class ConversationStore:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise HistoryError(f"{source} is not valid JSON ({exc.msg}, line {exc.lineno}).") from None
+            raise HistoryError(
+                f"{source} is not valid JSON ({exc.msg}, line {exc.lineno})."
+            ) from None
         return cls.from_json(data, source=str(source))
 
     # --- reading it ---------------------------------------------------------------

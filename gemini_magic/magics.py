@@ -9,6 +9,7 @@ The work happens in :class:`gemini_magic.session.GeminiSession`; this module onl
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from typing import Any
 
@@ -30,9 +31,7 @@ _COMMANDS = ("reset", "history", "save", "load", "export", "offline", "models", 
 class GeminiMagics(Magics):
     """Ask Gemini (with code execution) about your data from a notebook cell."""
 
-    model = Unicode("gemini-2.5-flash", help="The Gemini model a prompt goes to.").tag(
-        config=True
-    )
+    model = Unicode("gemini-2.5-flash", help="The Gemini model a prompt goes to.").tag(config=True)
     temperature = Float(
         None, allow_none=True, help="Sampling temperature (0-2); None: the model's default."
     ).tag(config=True)
@@ -102,10 +101,8 @@ class GeminiMagics(Magics):
     def close(self) -> None:
         """Stop the emulator and close the client (``%unload_ext``)."""
         if self.shell is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 self.shell.events.unregister("pre_run_cell", self._remember_cell)
-            except ValueError:
-                pass
         self.session.close()
 
     @validate("temperature")

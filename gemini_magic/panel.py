@@ -12,7 +12,12 @@ if TYPE_CHECKING:
     from gemini_magic.magics import GeminiMagics
 
 #: Models offered in the picker besides the current one.
-KNOWN_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-3-flash-preview")
+KNOWN_MODELS = (
+    "gemini-2.5-flash",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash-lite",
+    "gemini-3-flash-preview",
+)
 
 
 def show_panel(magics: GeminiMagics) -> bool:

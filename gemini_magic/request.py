@@ -235,13 +235,11 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError:
     if isinstance(exc, httpx2.TimeoutException):
         return GeminiTimeoutError(
             f"No answer from Gemini within {timeout_s:g} s.",
-            hint="Raise the limit with %config GeminiMagics.timeout = <seconds>, "
-            "or try again.",
+            hint="Raise the limit with %config GeminiMagics.timeout = <seconds>, or try again.",
         )
     if isinstance(exc, httpx2.TransportError):
         return GeminiConnectionError(
             f"The connection to Gemini failed: {type(exc).__name__}: {redact(str(exc))[:200]}",
-            hint="Check the network (and GOOGLE_GEMINI_BASE_URL, if set), then run the cell "
-            "again.",
+            hint="Check the network (and GOOGLE_GEMINI_BASE_URL, if set), then run the cell again.",
         )
     raise exc

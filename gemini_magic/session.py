@@ -145,7 +145,9 @@ class GeminiSession:
             )
             return None
         turns = sum(len(c.exchanges) for c in self.store)
-        self.resumed_note = f"gemini-magic: resumed {turns} turn(s) of conversation from {path.name}."
+        self.resumed_note = (
+            f"gemini-magic: resumed {turns} turn(s) of conversation from {path.name}."
+        )
         return self.resumed_note
 
     def _configured_history_path(self) -> Path | None:
@@ -232,8 +234,7 @@ class GeminiSession:
             )
         except KeyboardInterrupt:
             view.abort(
-                "Interrupted: the answer above is incomplete and was not added to the "
-                "conversation."
+                "Interrupted: the answer above is incomplete and was not added to the conversation."
             )
             raise
         except GeminiMagicError as exc:

@@ -54,8 +54,9 @@ def test_load_ext_registers_magics_without_importing_the_sdk():
         "from IPython.testing.globalipapp import start_ipython\n"
         "ip = start_ipython()\n"
         "ip.run_line_magic('load_ext', 'gemini_magic')\n"
-        "print('cell' in ip.magics_manager.magics and 'gemini' in ip.magics_manager.magics['cell'])\n"
-        "print('gemini' in ip.magics_manager.magics['line'])\n"
+        "magics = ip.magics_manager.magics\n"
+        "print('gemini' in magics['cell'])\n"
+        "print('gemini' in magics['line'])\n"
         "print('google.genai' in sys.modules, 'pandas' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -85,7 +86,7 @@ def test_offline_switch_answers_from_the_bundled_emulator_without_a_key(ip, monk
         run = run_cell(ip, "%%gemini\nWhat is the mean revenue in {sales}?")
         assert run.success, run.error
         assert "offline emulator" in run.all_text()
-        assert str(round(SALES['revenue'].mean(), 4)) in run.all_text()
+        assert str(round(SALES["revenue"].mean(), 4)) in run.all_text()
     finally:
         run_cell(ip, "%gemini offline off")
 
@@ -154,7 +155,7 @@ def test_output_variable_and_last_answer(ip, emulator):
     assert ip.user_ns["_gemini"] is answer
     assert answer.code and "read_csv" in answer.code[0]
     assert answer.results and answer.results[0].outcome == "OUTCOME_OK"
-    assert str(round(SALES['revenue'].mean(), 4)) in answer.text
+    assert str(round(SALES["revenue"].mean(), 4)) in answer.text
     assert answer.images
     assert png_size(answer.images[0].data)[0] > 100
     assert answer.offline
@@ -247,7 +248,7 @@ def test_answer_shows_markdown_code_output_png_and_usage_line(ip, emulator):
     assert run.success, run.error
     markdown = "\n".join(run.texts("text/markdown"))
     assert "```python" in markdown and "read_csv" in markdown
-    assert str(round(SALES['revenue'].mean(), 4)) in run.all_text()
+    assert str(round(SALES["revenue"].mean(), 4)) in run.all_text()
     (image,) = run.images()
     width, height = png_size(image)
     assert width > 100 and height > 100
@@ -302,7 +303,7 @@ def test_second_prompt_carries_the_first_turn_with_its_code_parts(ip, emulator):
     ip.user_ns["sales"] = SALES
     assert run_cell(ip, "%%gemini\nWhat is the mean revenue in {sales}?").success
     assert run_cell(ip, "%%gemini\nAnd the total?").success
-    first, second = generate_requests(emulator)
+    _first, second = generate_requests(emulator)
     contents = second.body["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     model_parts = contents[1]["parts"]
