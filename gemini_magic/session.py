@@ -233,13 +233,11 @@ class GeminiSession:
                 client, options, contents, config, on_part, lambda: shown, view
             )
         except KeyboardInterrupt:
-            view.abort(
-                "Interrupted: the answer above is incomplete and was not added to the conversation."
-            )
+            view.abort("", interrupted=True)
             raise
         except GeminiMagicError as exc:
             if shown:
-                view.abort(f"{exc.message} The answer above is incomplete and was not kept.")
+                view.abort(exc.message)
             raise
         if not answer.parts:
             raise GeminiAPIError(
