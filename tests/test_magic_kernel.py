@@ -1,0 +1,109 @@
+"""``%%gemini`` in a real ipykernel, driven by nbclient as a notebook run would be."""
+
+from __future__ import annotations
+
+import base64
+
+import nbformat
+import pytest
+from magic_helpers import png_size
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return nb
+
+
+def run(nb: nbformat.NotebookNode, tmp_path) -> nbformat.NotebookNode:
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    return nb
+
+
+def bundles(cell) -> list[dict]:
+    return [
+        o.get("data", {})
+        for o in cell.outputs
+        if o.output_type in ("display_data", "execute_result")
+    ]
+
+
+def test_a_prompt_cell_shows_code_output_figure_and_usage(emulator, tmp_path):
+    nb = run(
+        notebook(
+            "%load_ext gemini_magic\nimport pandas as pd\n"
+            "sales = pd.DataFrame({'region': list('NSNS'), 'revenue': [10.0, 20.0, 30.0, 45.5]})",
+            "%%gemini\nPlot {sales} and give the mean revenue.",
+            "%%gemini\nAnd the total revenue of {sales}?",
+        ),
+        tmp_path,
+    )
+    first = bundles(nb.cells[1])
+    markdown = "\n".join(b.get("text/markdown", "") for b in first)
+    assert "```python" in markdown and "read_csv" in markdown
+    assert "26.375" in markdown  # the real mean, computed in the emulator's sandbox
+    (png,) = [b["image/png"] for b in first if "image/png" in b]
+    width, height = png_size(base64.b64decode(png))
+    assert width > 100 and height > 100
+    footer = first[-1]["text/plain"]
+    assert "offline emulator" in footer and "tokens" in footer
+    assert all("text/plain" in b for b in first)
+    assert "105.5" in "\n".join(b.get("text/markdown", "") for b in bundles(nb.cells[2]))
+    # The second request carried the first turn, with its code and result parts.
+    requests = [
+        r for r in emulator.log if "generateContent" in r.path.lower() or "Generate" in r.path
+    ]
+    second = requests[-1].body["contents"]
+    assert [c["role"] for c in second] == ["user", "model", "user"]
+    assert any("executableCode" in p for p in second[1]["parts"])
+
+
+def test_an_error_fails_the_notebook_run(emulator, tmp_path):
+    nb = notebook("%load_ext gemini_magic", "%%gemini\nSummarise {missing_frame}.")
+    with pytest.raises(CellExecutionError) as caught:
+        run(nb, tmp_path)
+    assert "ReferenceNotFound" in str(caught.value)
+    assert "missing_frame" in str(caught.value)
+    assert not [r for r in emulator.log if "Generate" in r.path]
+
+
+def test_rerunning_a_cell_in_the_kernel_replaces_its_turn(emulator):
+    """JupyterLab sends the cell id: running the same cell twice keeps one exchange."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+
+        def execute(code: str, cell_id: str) -> str:
+            # As JupyterLab does: the cell id travels in the request's metadata.
+            content = {"code": code, "silent": False, "store_history": True}
+            msg = kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
+            kc.shell_channel.send(msg)
+            while True:
+                reply = kc.get_shell_msg(timeout=60)
+                if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                    return reply["content"]["status"]
+
+        assert execute("%load_ext gemini_magic", "setup") == "ok"
+        assert execute("%%gemini\nSay hello.", "cell-1") == "ok"
+        assert execute("%%gemini\nSay hello again.", "cell-1") == "ok"
+        assert execute("%%gemini\nSay goodbye.", "cell-2") == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    requests = [r for r in emulator.log if "Generate" in r.path]
+    rerun = requests[1].body["contents"]
+    assert len(rerun) == 1  # the re-run cell had no earlier turns before it
+    last = requests[-1].body["contents"]
+    prompts = [p["text"] for c in last if c["role"] == "user" for p in c["parts"] if "text" in p]
+    assert prompts == ["Say hello again.", "Say goodbye."]
