@@ -396,23 +396,47 @@ class _Block:
         return self._plain()
 
 
-class MarkdownText(_Block):
-    """The model's text: grows as chunks arrive, rendered as (safe) Markdown."""
+#: Longest model text shown in one output.  A reply of megabytes sent as one Markdown
+#: output freezes the front end (and streaming would re-send it with every chunk), so
+#: the text past this is folded; the full text stays on the response object.
+MAX_TEXT_CHARS = 100_000
 
-    def __init__(self, text: str = "") -> None:
+
+class MarkdownText(_Block):
+    """The model's text: grows as chunks arrive, rendered as (safe) Markdown.
+
+    Past ``max_chars`` the text is folded: the output keeps the first ``max_chars``
+    characters and a fixed note, so it stops changing (and need not be re-sent).
+    """
+
+    def __init__(self, text: str = "", *, max_chars: int = MAX_TEXT_CHARS) -> None:
         self.text = ""
+        self.max_chars = max_chars
         self._safe = SafeMarkdown()
         self.append(text)
 
+    @property
+    def folded(self) -> bool:
+        return len(self.text) > self.max_chars
+
     def append(self, text: str) -> None:
+        room = self.max_chars - len(self.text)
         self.text += text
-        self._safe.feed(text)
+        if room > 0:
+            self._safe.feed(text[:room])
+
+    def _note(self) -> str:
+        return (
+            f"… text past {self.max_chars:,} characters folded; the full text is on the "
+            "response object (_gemini.text)"
+        )
 
     def _markdown(self) -> str:
-        return self._safe.markdown()
+        shown = self._safe.markdown()
+        return f"{shown}\n\n*{_markdown_literal(self._note())}*" if self.folded else shown
 
     def _plain(self) -> str:
-        return self.text
+        return f"{self.text[: self.max_chars]}\n{self._note()}" if self.folded else self.text
 
 
 class ThoughtSummary(_Block):
@@ -721,6 +745,7 @@ class StreamView:
         show_thoughts: bool = False,
         max_output_lines: int = 200,
         max_output_chars: int = 20_000,
+        max_text_chars: int = MAX_TEXT_CHARS,
         display: Callable[..., Any] | None = None,
     ) -> None:
         if max_output_lines < 1 or max_output_chars < 1:
@@ -734,6 +759,8 @@ class StreamView:
         self.show_thoughts = show_thoughts
         self.max_output_lines = max_output_lines
         self.max_output_chars = max_output_chars
+        # Raising max_output_chars (a trait) past the text limit raises that too.
+        self.max_text_chars = max(max_text_chars, max_output_chars)
         self.blocks: list[_Block] = []
         self._growing: MarkdownText | ThoughtSummary | None = None
         self._handle: Any = None
@@ -746,10 +773,14 @@ class StreamView:
     def _grow(self, cls: type[MarkdownText] | type[ThoughtSummary], text: str) -> None:
         growing = self._growing
         if isinstance(growing, cls):
+            was_folded = isinstance(growing, MarkdownText) and growing.folded
             growing.append(text)
-            self._handle.update(growing)
+            if not was_folded:  # a folded output no longer changes
+                self._handle.update(growing)
             return
-        block = cls(text)
+        block = (
+            MarkdownText(text, max_chars=self.max_text_chars) if cls is MarkdownText else cls(text)
+        )
         self.blocks.append(block)
         self._growing = block
         self._handle = self._display(block, display_id=True)
