@@ -9,6 +9,7 @@ conversation store.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.conversation import ConversationStore, Exchange
-from gemini_magic.errors import GeminiAPIError, GeminiMagicError, HistoryError
+from gemini_magic.errors import GeminiAPIError, GeminiMagicError, HistoryError, UsageError
 
 if TYPE_CHECKING:
     from google import genai
@@ -46,6 +47,23 @@ class AskOptions:
     sample: int | None = None
     show_thoughts: bool = False
     cell_id: str | None = None
+
+
+#: What a model name can be: ``gemini-2.5-flash``, ``models/...``, ``tunedModels/...``,
+#: ``publishers/google/models/...``.  The name goes into the request's URL path, so a
+#: space, ``:``, ``?`` or ``#`` would make a different request (or none the service
+#: knows); such a name is refused before anything is sent.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+def check_model_name(model: str) -> None:
+    """Raise a :class:`UsageError` for a model name that cannot be a model's name."""
+    if not _MODEL_NAME.fullmatch(model):
+        raise UsageError(
+            f"{model!r} is not a model name; nothing was sent.",
+            hint="See the models your key can use with `%gemini models`, and pick one with "
+            "`%%gemini --model NAME` or `%config GeminiMagics.model = 'NAME'`.",
+        )
 
 
 def notebook_history_path(environ: Mapping[str, str] = os.environ) -> Path | None:
@@ -178,6 +196,7 @@ class GeminiSession:
             error, self.pending_error = self.pending_error, None
             raise error
         settings = self.settings
+        check_model_name(options.model)
         prepared = prepare_prompt(
             template,
             namespace,
