@@ -1,0 +1,237 @@
+"""%%gemini in a real IPython kernel: a real interrupt, a SIGKILL mid-turn, a bad history.
+
+The kernel is the stock ``python3`` one with ``%load_ext gemini_magic``; it inherits the
+emulator's address and a test key from the environment, and ``JPY_SESSION_NAME`` (what
+Jupyter Server tells a kernel about its notebook) points into a temporary folder so the
+autosaved conversation lands there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_client.manager import KernelManager
+from reliability_helpers import generate_requests, user_prompts
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT = 60
+STORY = (
+    "Once upon a time a notebook asked a question about its data, and the answer came "
+    "back in many small pieces over the network, one after another, each a few words "
+    "long, until the whole story had arrived and the cell could finish. The end."
+)
+REPLIES = [
+    {"match": "tell a story", "parts": [{"text": STORY}]},
+    {"match": "say hello", "parts": [{"text": "Hello!"}]},
+    {"match": "say goodbye", "parts": [{"text": "Goodbye!"}]},
+]
+
+
+class Kernel:
+    """A started kernel and a blocking client, with a helper that runs one cell."""
+
+    def __init__(self, notebook: Path) -> None:
+        env = {**os.environ, "JPY_SESSION_NAME": str(notebook)}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(env=env, cwd=str(notebook.parent))
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=TIMEOUT)
+
+    @property
+    def pid(self) -> int:
+        return self.manager.provisioner.process.pid
+
+    def submit(self, code: str) -> str:
+        return self.client.execute(code)
+
+    def collect(
+        self, msg_id: str, until: Any = None, timeout: float = TIMEOUT
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """IOPub messages of ``msg_id`` until the kernel is idle (True) or ``until(msg)``."""
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.client.get_iopub_msg(timeout=1)
+            except Exception:  # queue.Empty: keep waiting
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(msg)
+            if until is not None and until(msg):
+                return messages, False
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return messages, True
+        raise TimeoutError(f"no answer within {timeout} s")
+
+    def run(self, code: str) -> tuple[dict[str, Any], str]:
+        """Run a cell; return its execute_reply content and all the text it showed."""
+        msg_id = self.submit(code)
+        messages, _ = self.collect(msg_id)
+        reply = self.client.get_shell_msg(timeout=TIMEOUT)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        return reply["content"], shown_text(messages)
+
+    def stop(self) -> None:
+        self.client.stop_channels()
+        if self.manager.has_kernel:
+            self.manager.shutdown_kernel(now=True)
+
+
+def shown_text(messages: list[dict[str, Any]]) -> str:
+    """Every text a front end would show for these messages (final display contents)."""
+    by_id: dict[str, str] = {}
+    chunks: list[str] = []
+    for msg in messages:
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            chunks.append(content["text"])
+        elif msg["msg_type"] in ("display_data", "update_display_data", "execute_result"):
+            data = content["data"]
+            text = str(data.get("text/markdown") or data.get("text/plain") or "")
+            display_id = content.get("transient", {}).get("display_id")
+            if display_id is not None and display_id in by_id:
+                chunks[chunks.index(by_id[display_id])] = text
+            else:
+                chunks.append(text)
+            if display_id is not None:
+                by_id[display_id] = text
+        elif msg["msg_type"] == "error":
+            chunks.append(f"{content['ename']}: {content['evalue']}")
+            chunks.extend(content.get("traceback", []))
+    return "\n".join(chunks)
+
+
+def shows(text: str) -> Any:
+    def seen(msg: dict[str, Any]) -> bool:
+        data = msg["content"].get("data", {})
+        return text in str(data.get("text/markdown", "")) + str(data.get("text/plain", ""))
+
+    return seen
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Path:
+    return tmp_path / "analysis.ipynb"
+
+
+@pytest.fixture
+def kernels(notebook: Path) -> Iterator[Any]:
+    started: list[Kernel] = []
+
+    def start() -> Kernel:
+        kernel = Kernel(notebook)
+        started.append(kernel)
+        return kernel
+
+    yield start
+    for kernel in started:
+        kernel.stop()
+
+
+@pytest.fixture
+def emu(emulator_with_replies):
+    return emulator_with_replies(REPLIES)
+
+
+def history_file(notebook: Path) -> Path:
+    return notebook.with_name("analysis.gemini-history.json")
+
+
+def saved_prompts(notebook: Path) -> list[str]:
+    data = json.loads(history_file(notebook).read_text())
+    return [e["prompt"] for e in data["conversations"]["default"]]
+
+
+def test_interrupt_stops_the_stream_keeps_the_partial_answer_and_the_kernel(kernels, emu, notebook):
+    kernel = kernels()
+    reply, _ = kernel.run("%load_ext gemini_magic")
+    assert reply["status"] == "ok"
+    reply, text = kernel.run("%%gemini\nSay hello.")
+    assert reply["status"] == "ok", text
+    emu.inject("stall", seconds=120, after=2)
+    msg_id = kernel.submit("%%gemini\nTell a story.")
+    before, idle = kernel.collect(msg_id, until=shows("Once upon a time"))
+    assert not idle, "the answer finished before the interrupt"
+    interrupted_at = time.monotonic()
+    kernel.manager.interrupt_kernel()
+    after, _ = kernel.collect(msg_id)
+    stopped_in = time.monotonic() - interrupted_at
+    print(f"\ninterrupt to idle: {stopped_in:.2f} s")
+    reply = kernel.client.get_shell_msg(timeout=TIMEOUT)["content"]
+    assert reply["status"] == "error"
+    assert reply["ename"] == "KeyboardInterrupt"
+    assert stopped_in < 5, f"the request took {stopped_in:.1f} s to stop"
+    text = shown_text(before + after)
+    assert "Once upon a time" in text and "The end." not in text
+    assert "Interrupted" in text and "not added to the conversation" in text
+    assert kernel.manager.is_alive()
+    reply, text = kernel.run("%%gemini\nSay goodbye.")
+    assert reply["status"] == "ok", text
+    assert "Goodbye!" in text
+    last = generate_requests(emu)[-1].body
+    assert user_prompts(last) == ["Say hello.", "Say goodbye."]
+    assert saved_prompts(notebook) == ["Say hello.", "Say goodbye."]
+
+
+def test_sigkill_mid_turn_then_a_new_kernel_resumes_every_completed_turn(kernels, emu, notebook):
+    first = kernels()
+    assert first.run("%load_ext gemini_magic")[0]["status"] == "ok"
+    for prompt in ("Say hello.", "Tell a story."):
+        reply, text = first.run(f"%%gemini\n{prompt}")
+        assert reply["status"] == "ok", text
+    assert saved_prompts(notebook) == ["Say hello.", "Tell a story."]
+    emu.inject("stall", seconds=120, after=2)
+    msg_id = first.submit("%%gemini\nTell a story once more.")
+    _, idle = first.collect(msg_id, until=shows("Once upon a time"))
+    assert not idle
+    os.kill(first.pid, signal.SIGKILL)
+    first.manager.provisioner.process.wait(timeout=TIMEOUT)
+    assert not first.manager.is_alive()
+    first.stop()
+
+    assert saved_prompts(notebook) == ["Say hello.", "Tell a story."]
+    assert not list(notebook.parent.glob(".*.tmp")), "a temporary file was left behind"
+
+    second = kernels()
+    reply, text = second.run("%load_ext gemini_magic")
+    assert reply["status"] == "ok", text
+    assert "resumed 2 turn(s) of conversation from analysis.gemini-history.json" in text
+    reply, text = second.run("%%gemini\nSay goodbye.")
+    assert reply["status"] == "ok", text
+    last = generate_requests(emu)[-1].body
+    assert user_prompts(last) == ["Say hello.", "Tell a story.", "Say goodbye."]
+    assert saved_prompts(notebook) == ["Say hello.", "Tell a story.", "Say goodbye."]
+
+
+def test_corrupted_history_is_moved_aside_with_a_clear_error_then_a_fresh_start(
+    kernels, emu, notebook
+):
+    damaged = '{"format": "gemini-magic-conversations", "version": 1, "conversations": {'
+    history_file(notebook).write_text(damaged)
+    kernel = kernels()
+    reply, text = kernel.run("%load_ext gemini_magic")
+    assert reply["status"] == "ok", text
+    assert "resumed" not in text
+    reply, text = kernel.run("%%gemini\nSay hello.")
+    assert reply["status"] == "error"
+    assert reply["ename"] == "HistoryError"
+    assert "not valid JSON" in text and "moved to" in text
+    assert generate_requests(emu) == []
+    (aside,) = notebook.parent.glob("analysis.gemini-history.json.unreadable-*")
+    assert aside.read_text() == damaged
+    reply, text = kernel.run("%%gemini\nSay hello.")
+    assert reply["status"] == "ok", text
+    assert saved_prompts(notebook) == ["Say hello."]
+    assert aside.read_text() == damaged
