@@ -59,6 +59,7 @@ REAL_SERVICE_VARS = (
 TEST_KEY = "browser-test-key"
 SERVER_START_TIMEOUT = 120.0
 CELLS_TIMEOUT_MS = 120_000
+MAX_SCREENSHOT_HEIGHT = 2400
 # The notebook on show (JupyterLab keeps other tabs in the DOM, hidden).
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
@@ -121,13 +122,15 @@ def emulator_port() -> int:
 
 @pytest.fixture(scope="session")
 def lab_emulator(emulator_port: int) -> Iterator[Emulator]:
-    """The offline emulator the JupyterLab kernels talk to, with the notebooks' replies."""
+    """The offline emulator the JupyterLab kernels talk to.
+
+    No scripted replies: the browser tests write their own notebooks and rely on the
+    emulator's built-in analyst (plot / mean of an attached CSV, computed for real),
+    so a change to the example notebooks' replies cannot break them.
+    """
     from gemini_magic.emulator import Emulator
 
-    replies = NOTEBOOKS / "replies.yaml"
-    with Emulator(
-        replies=replies if replies.exists() else None, host="127.0.0.1", port=emulator_port
-    ) as emu:
+    with Emulator(host="127.0.0.1", port=emulator_port) as emu:
         yield emu
 
 
@@ -261,25 +264,52 @@ class NotebookPage:
         self.wait_for_idle()
 
     def wait_for_idle(self) -> None:
-        """Wait until the notebook toolbar's kernel indicator says idle."""
-        self.page.wait_for_selector(
-            f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']",
+        """Wait until a kernel is connected and the toolbar's indicator says idle.
+
+        The indicator also says idle while the notebook has no kernel yet ("No Kernel"
+        in the toolbar); running cells then would ask for a kernel in a dialog.
+        """
+        self.page.wait_for_function(
+            """panel => {
+                const name = document.querySelector(panel + ' .jp-Toolbar-kernelName');
+                const state = document.querySelector(panel + ' .jp-Notebook-ExecutionIndicator');
+                return name && state && !/^(No Kernel|)$/.test(name.textContent.trim())
+                    && state.dataset.status === 'idle';
+            }""",
+            arg=PANEL,
             timeout=CELLS_TIMEOUT_MS,
         )
 
+    def kernel_name(self) -> str:
+        """The kernel's display name as the notebook toolbar shows it."""
+        return self.page.locator(f"{PANEL} .jp-Toolbar-kernelName").inner_text().strip()
+
     def run_all_cells(self) -> None:
         """Run > Run All Cells, then wait until every code cell has an execution count."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         self.page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         self.page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        self.page.wait_for_function(
-            """selector => {
-                const prompts = [...document.querySelectorAll(selector)];
-                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""",
-            arg=f"{PANEL} .jp-CodeCell .jp-InputPrompt",
-            timeout=CELLS_TIMEOUT_MS,
-        )
-        self.wait_for_idle()
+        try:
+            self.page.wait_for_function(
+                """selector => {
+                    const prompts = [...document.querySelectorAll(selector)];
+                    return prompts.length > 0
+                        && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+                }""",
+                arg=f"{PANEL} .jp-CodeCell .jp-InputPrompt",
+                timeout=CELLS_TIMEOUT_MS,
+            )
+            self.wait_for_idle()
+        except PlaywrightTimeout:
+            shot = self.server.log.with_name("timeout.png")
+            self.page.screenshot(path=str(shot))
+            prompts = self.page.locator(f"{PANEL} .jp-InputPrompt").all_inner_texts()
+            pytest.fail(
+                f"cells did not finish in {CELLS_TIMEOUT_MS / 1000:.0f} s; prompts {prompts}, "
+                f"outputs {self.outputs().all_inner_texts()}, screenshot {shot}, "
+                f"server log {self.server.log}"
+            )
 
     def outputs(self) -> Any:
         """The rendered outputs of the notebook (a Playwright locator)."""
@@ -291,15 +321,32 @@ class NotebookPage:
         return self.page.locator(selector).all_inner_texts()
 
     def screenshot(self, path: Path) -> None:
-        """Save the window to ``path``: file browser folded away, last output in view."""
+        """Save the window to ``path``, grown to show the whole notebook at once.
+
+        The file browser is folded away and the window made as tall as the notebook
+        (up to a limit), so the picture shows every cell from prompt to chart.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         open_sidebar = self.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
         if open_sidebar.count():
             open_sidebar.first.click()
             self.page.wait_for_selector("#jp-left-stack", state="hidden")
-        outputs = self.outputs()
-        if outputs.count():
-            outputs.last.scroll_into_view_if_needed()
+        # How far the last cell's bottom lies below the visible part of the notebook
+        # (the notebook can scroll past its end, so scrollHeight would not tell).
+        hidden = """sel => {
+            const outer = document.querySelector(sel + ' .jp-WindowedPanel-outer');
+            const cells = outer.querySelectorAll('.jp-Cell');
+            const last = cells[cells.length - 1].getBoundingClientRect().bottom;
+            return Math.ceil(last - outer.getBoundingClientRect().bottom);
+        }"""
+        self.page.locator(f"{PANEL} .jp-WindowedPanel-outer").evaluate("n => n.scrollTo(0, 0)")
+        overflow = self.page.evaluate(hidden, PANEL)
+        if overflow > 0:
+            size = self.page.viewport_size or {"width": 1280, "height": 900}
+            height = min(size["height"] + overflow + 16, MAX_SCREENSHOT_HEIGHT)
+            self.page.set_viewport_size({"width": size["width"], "height": height})
+            if height < MAX_SCREENSHOT_HEIGHT:
+                self.page.wait_for_function(f"sel => ({hidden})(sel) <= 0", arg=PANEL)
         self.page.screenshot(path=str(path))
 
 

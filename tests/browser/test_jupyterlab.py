@@ -32,6 +32,7 @@ def test_harness_renders_a_matplotlib_figure(notebook, make_notebook, tmp_path) 
         ],
     )
     notebook.open(name)
+    assert notebook.kernel_name() == "Python 3 (ipykernel)"
     notebook.run_all_cells()
 
     assert notebook.errors() == []
@@ -40,3 +41,56 @@ def test_harness_renders_a_matplotlib_figure(notebook, make_notebook, tmp_path) 
     assert figure.count() == 1
     assert figure.first.evaluate("img => img.complete && img.naturalWidth > 100")
     notebook.screenshot(tmp_path / "harness.png")
+
+
+SALES = (
+    "import pandas as pd\n"
+    "sales = pd.DataFrame({\n"
+    '    "month": pd.period_range("2024-01", periods=12, freq="M").astype(str),\n'
+    '    "revenue": [100, 120, 130, 110, 140, 150, 160, 155, 170, 180, 200, 245],\n'
+    "})"
+)
+PROMPT = "Plot the monthly revenue in {sales} and tell me the mean revenue."
+MEAN_LINE = "mean of revenue: 155"
+
+
+def assert_answer_rendered(notebook) -> None:
+    """The model's code (highlighted), what it printed and its chart are on the page."""
+    assert notebook.errors() == []
+    shown = notebook.outputs().all_inner_texts()
+    code = notebook.page.locator(
+        ".jp-OutputArea-output.jp-RenderedMarkdown pre code.language-python"
+    )
+    assert code.count() == 1, shown
+    assert "read_csv" in code.inner_text() and "plot" in code.inner_text()
+    assert code.locator("span").count() > 0, "the code block is not syntax-highlighted"
+    blocks = notebook.page.locator(".jp-OutputArea-output.jp-RenderedMarkdown pre")
+    assert any(MEAN_LINE in text for text in blocks.all_inner_texts()), shown
+    figure = notebook.page.locator(PNG_IMAGE)
+    assert figure.count() == 1, shown
+    assert figure.first.evaluate("img => img.complete && img.naturalWidth > 100")
+    assert "offline emulator" in " ".join(shown)
+
+
+def test_gemini_magic_notebook(notebook, make_notebook, lab_emulator) -> None:
+    """A %%gemini cell attaching a DataFrame: code, output and chart render in JupyterLab."""
+    name = make_notebook(
+        "gemini_magic.ipynb", "python3", ["%load_ext gemini_magic", SALES, f"%%gemini\n{PROMPT}"]
+    )
+    notebook.open(name)
+    notebook.run_all_cells()
+
+    assert_answer_rendered(notebook)
+    assert any(r.path.endswith(":streamGenerateContent") for r in lab_emulator.log)
+    notebook.screenshot(SCREENSHOT)
+
+
+def test_gemini_kernel_notebook(notebook, make_notebook, lab_emulator) -> None:
+    """The Gemini kernel: a %%py cell defines data, a plain prompt cell analyses it."""
+    name = make_notebook("gemini_kernel.ipynb", "gemini", [f"%%py\n{SALES}", PROMPT])
+    notebook.open(name)
+    assert notebook.kernel_name() == "Gemini"
+    notebook.run_all_cells()
+
+    assert_answer_rendered(notebook)
+    notebook.screenshot(KERNEL_SCREENSHOT)
