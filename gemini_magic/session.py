@@ -221,9 +221,12 @@ class GeminiSession:
         conversation = self.store.get(options.conversation)
         uploads = self.uploads()
         user_parts: list[types.Part] = []
-        for attachment in prepared.attachments:
-            user_parts.append(types.Part(text=attachment.describe()))
-            user_parts.append(uploads.part_for(attachment))
+        try:
+            for attachment in prepared.attachments:
+                user_parts.append(types.Part(text=attachment.describe()))
+                user_parts.append(uploads.part_for(attachment))
+        except Exception as exc:
+            raise _sdk_error(exc, settings.timeout) from None
         user_parts.append(types.Part(text=prepared.text))
         user = types.Content(role="user", parts=user_parts)
         view.notice(prepared.sent_summary())
@@ -349,7 +352,10 @@ class GeminiSession:
                 referenced = any(p.file_data for c in contents for p in c.parts or [])
                 if repaired or shown() or exc.code not in (403, 404) or not referenced:
                     raise
-                replacements = self.uploads().repair(contents)
+                try:
+                    replacements = self.uploads().repair(contents)
+                except Exception as error:
+                    raise _sdk_error(error, settings.timeout) from None
                 if replacements is None:
                     raise
                 repaired = True
@@ -357,6 +363,21 @@ class GeminiSession:
                 for conversation in self.store:
                     conversation.replace_files(replacements)
                 view.notice("An uploaded attachment had expired; it was uploaded again.")
+
+
+def _sdk_error(exc: Exception, timeout_s: float) -> GeminiMagicError:
+    """A failed Files-API call (upload, re-upload), reported like a failed prompt.
+
+    The SDK's own exception would reach the user as a long traceback quoting the
+    service's message verbatim, which can echo the API key; the mapped error is short,
+    redacted and has a hint.  Anything that is not a service or network failure is a
+    bug and propagates unchanged.
+    """
+    from gemini_magic.request import map_error
+
+    if isinstance(exc, GeminiMagicError):
+        return exc
+    return map_error(exc, timeout_s=timeout_s)
 
 
 def _usage_dict(usage: Any) -> dict[str, int]:

@@ -246,3 +246,16 @@ def test_expired_upload_is_uploaded_again_and_the_prompt_succeeds(ip, emu):
     }
     assert len(uris) == 1
     assert last.status == 200
+
+
+def test_failed_upload_is_a_clear_error_and_no_prompt_is_sent(ip, emu):
+    start_with_one_good_turn(ip)
+    ip.user_ns["big"] = pd.DataFrame({"x": range(2_000)})
+    run_cell(ip, "%config GeminiMagics.upload_threshold = 1000")
+    emu.inject("status", code=403, path="^/upload/", count=1)
+    run = run_cell(ip, "%%gemini\nWhat is the mean of x in {big}?")
+    assert isinstance(run.error, GeminiAPIError), repr(run.error)
+    assert run.error.code == 403 and "GEMINI_API_KEY" in run.error.hint
+    assert "Traceback" not in run.stdout
+    assert len(generate_requests(emu)) == 1
+    assert_next_prompt_works_without_the_failed_turn(ip, emu, "mean of x")
