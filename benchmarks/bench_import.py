@@ -1,0 +1,89 @@
+"""Point 4: the cost of ``%load_ext gemini_magic``, and what it imports.
+
+Each run is a fresh Python process that starts an IPython shell (not timed), then times
+``%load_ext gemini_magic`` and reports which heavy modules it pulled in.  As a
+reference, alternating with those runs, the same process times ``%load_ext autoreload``
+(an extension that ships with IPython).
+
+    python benchmarks/bench_import.py [--runs N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+from common import ROOT, Row, emit, ms, paired, say, spread
+
+HEAVY = ("google.genai", "pandas", "pyarrow", "numpy", "httpx2", "matplotlib")
+
+PROBE = f"""
+import json, sys, time
+from IPython.testing.globalipapp import start_ipython
+shell = start_ipython()
+before = set(sys.modules)
+start = time.perf_counter()
+shell.run_line_magic("load_ext", sys.argv[1])
+seconds = time.perf_counter() - start
+heavy = [m for m in {HEAVY!r} if m in sys.modules and m not in before]
+print(json.dumps({{"seconds": seconds, "heavy": heavy,
+                  "modules": len(set(sys.modules) - before)}}))
+"""
+
+
+def probe(extension: str, seen: dict[str, dict]) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, extension],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    seen[extension] = result
+    return result["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    seen: dict[str, dict] = {}
+    ours, reference = paired(
+        lambda: probe("gemini_magic", seen), lambda: probe("autoreload", seen), args.runs
+    )
+    heavy = seen["gemini_magic"]["heavy"]
+    say(
+        f"%load_ext gemini_magic: {spread(ours)}; new modules {seen['gemini_magic']['modules']}",
+        f"%load_ext autoreload:   {spread(reference)}",
+        f"heavy modules imported by %load_ext gemini_magic: {heavy or 'none'}",
+    )
+    median = statistics.median(ours)
+    emit(
+        [
+            Row(
+                "4",
+                f"%load_ext gemini_magic in a fresh process (median of {args.runs})",
+                f"{ms(median)} (autoreload: {ms(statistics.median(reference))})",
+                "≤ 100 ms",
+                median <= 0.100,
+            ),
+            Row(
+                "4",
+                "heavy modules imported by %load_ext",
+                ", ".join(heavy) or "none of " + ", ".join(HEAVY),
+                "SDK, pandas, pyarrow: none",
+                not {"google.genai", "pandas", "pyarrow"} & set(heavy),
+            ),
+        ],
+        args.json,
+    )
+
+
+if __name__ == "__main__":
+    main()
