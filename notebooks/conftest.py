@@ -7,6 +7,13 @@ started and the environment pointed at it when the session starts, before any
 kernel exists.  The emulator serves the notebooks' scripted replies
 (``notebooks/replies.yaml``) so the stored outputs are reproduced exactly, with no
 API key and no network.
+
+It also teaches nbval 0.11 one part of the Jupyter protocol it lacks:
+``update_display_data``.  The magic streams an answer into one output that it
+updates in place (a display handle); a front end (JupyterLab, nbclient) shows the
+last version, but nbval drops updates ("unhandled iopub msg") and would compare the
+first streamed chunk with the stored output.  Here an update replaces the data of
+the earlier outputs with the same ``display_id``, as every front end does.
 """
 
 from __future__ import annotations
@@ -14,14 +21,19 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
+from nbformat import NotebookNode, from_dict
+from nbval.plugin import IPyNbFile
 
 HERE = Path(__file__).resolve().parent
 REPLIES = HERE / "replies.yaml"
 DUMMY_KEY = "notebook-test-key"
 # Anything that would send a kernel to the real service (GOOGLE_API_KEY wins over
-# GEMINI_API_KEY in the SDK; the others switch to Vertex AI), or hide its figures.
+# GEMINI_API_KEY in the SDK; the others switch to Vertex AI), hide its figures, or
+# make the magic autosave conversations beside a notebook (JPY_SESSION_NAME, set when
+# pytest itself runs under Jupyter Server).
 REMOVED_VARS = (
     "GOOGLE_API_KEY",
     "GOOGLE_GENAI_USE_VERTEXAI",
@@ -29,6 +41,7 @@ REMOVED_VARS = (
     "GOOGLE_CLOUD_LOCATION",
     "GOOGLE_APPLICATION_CREDENTIALS",
     "MPLBACKEND",
+    "JPY_SESSION_NAME",
 )
 SET_VARS = ("GOOGLE_GEMINI_BASE_URL", "GEMINI_API_KEY")
 
@@ -37,6 +50,9 @@ _cleanup = ExitStack()
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the emulator and point every kernel started later at it."""
+    original = IPyNbFile.get_kernel_message
+    IPyNbFile.get_kernel_message = _applying_display_updates(original)
+    _cleanup.callback(setattr, IPyNbFile, "get_kernel_message", original)
     from gemini_magic.emulator import Emulator
 
     replies = REPLIES if REPLIES.exists() else None
@@ -46,6 +62,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     for name in REMOVED_VARS:
         os.environ.pop(name, None)
     os.environ.update(GOOGLE_GEMINI_BASE_URL=emulator.url, GEMINI_API_KEY=DUMMY_KEY)
+    _apply_display_updates()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -59,3 +76,70 @@ def _restore(saved: dict[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def _applying_display_updates(get_kernel_message: Any) -> Any:
+    """Wrap nbval's message reader so display updates reach the outputs it collects.
+
+    nbval stores a message's ``data``/``metadata`` as is when they are already
+    ``NotebookNode`` objects, so converting them on the way in lets a later update
+    change the very objects nbval compares.
+    """
+
+    def read(self: IPyNbFile, timeout: float | None = None, stream: str = "iopub") -> Any:
+        displays: dict[str, list[dict[str, NotebookNode]]] = self.__dict__.setdefault(
+            "_displays", {}
+        )
+        while True:
+            msg = get_kernel_message(self, timeout=timeout, stream=stream)
+            content = msg["content"]
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id is None:
+                return msg
+            if msg["msg_type"] != "update_display_data":
+                content["data"] = from_dict(content.get("data", {}))
+                content["metadata"] = from_dict(content.get("metadata", {}))
+                displays.setdefault(display_id, []).append(content)
+                return msg
+            for shown in displays.get(display_id, []):
+                for key in ("data", "metadata"):
+                    shown[key].clear()
+                    shown[key].update(from_dict(content.get(key, {})))
+
+    return read
+
+
+def _apply_display_updates() -> None:
+    """Make nbval apply ``update_display_data`` to the output it updates.
+
+    nbval keeps the ``data`` and ``metadata`` of a ``display_data`` message as the
+    output (a ``NotebookNode`` is stored as is, not copied), so handing it nodes we keep
+    by display id lets an update replace their content in place before the cell's
+    outputs are compared.  The update messages themselves are consumed here.
+    """
+    from nbformat import from_dict
+    from nbval.plugin import IPyNbFile
+
+    original: Callable[..., Any] = IPyNbFile.get_kernel_message
+    shown: dict[str, list[tuple[Any, Any]]] = {}
+
+    def get_kernel_message(self: IPyNbFile, timeout: float | None = None, stream: str = "iopub"):
+        while True:
+            msg = original(self, timeout=timeout, stream=stream)
+            content = msg.get("content") or {}
+            display_id = (content.get("transient") or {}).get("display_id")
+            if msg.get("msg_type") == "display_data" and display_id:
+                content["data"] = from_dict(content.get("data") or {})
+                content["metadata"] = from_dict(content.get("metadata") or {})
+                shown.setdefault(display_id, []).append((content["data"], content["metadata"]))
+            elif msg.get("msg_type") == "update_display_data":
+                for data, metadata in shown.get(display_id, []):
+                    data.clear()
+                    data.update(from_dict(content.get("data") or {}))
+                    metadata.clear()
+                    metadata.update(from_dict(content.get("metadata") or {}))
+                continue
+            return msg
+
+    IPyNbFile.get_kernel_message = get_kernel_message
+    _cleanup.callback(setattr, IPyNbFile, "get_kernel_message", original)
