@@ -39,28 +39,42 @@ def merge_parts(parts: Iterable[types.Part]) -> list[types.Part]:
     Adjacent text parts of the same kind (thought or not) become one part; every other
     part (code, result, image) is kept whole and in order.  A thought signature on any
     of the joined pieces is kept on the joined part: the service needs it back.
+
+    A run of text pieces is joined once, at its end: joining piece by piece built a new
+    ``Part`` (a pydantic validation) and a longer string for every streamed event.
     """
     from google.genai import types
 
     merged: list[types.Part] = []
+    run: list[types.Part] = []  # the text pieces that merged[-1] stands for
+
+    def close_run() -> None:
+        if len(run) > 1:
+            merged[-1] = types.Part(
+                text="".join(p.text or "" for p in run),
+                thought=run[0].thought,
+                thought_signature=next(
+                    (p.thought_signature for p in run if p.thought_signature), None
+                ),
+            )
+        run.clear()
+
     for part in parts:
-        previous = merged[-1] if merged else None
         if (
             part.text is not None
-            and previous is not None
-            and previous.text is not None
-            and bool(previous.thought) == bool(part.thought)
-            and not (previous.thought_signature and part.thought_signature)
+            and run
+            and bool(run[0].thought) == bool(part.thought)
+            and not (part.thought_signature and any(p.thought_signature for p in run))
         ):
-            merged[-1] = types.Part(
-                text=previous.text + part.text,
-                thought=previous.thought,
-                thought_signature=previous.thought_signature or part.thought_signature,
-            )
-        elif part.text == "" and not part.thought_signature:
+            run.append(part)
             continue
-        else:
-            merged.append(part)
+        if part.text == "" and not part.thought_signature:
+            continue
+        close_run()
+        merged.append(part)
+        if part.text is not None:
+            run.append(part)
+    close_run()
     return merged
 
 
