@@ -50,10 +50,11 @@ _cleanup = ExitStack()
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the emulator and point every kernel started later at it."""
+    from gemini_magic.emulator import Emulator
+
     original = IPyNbFile.get_kernel_message
     IPyNbFile.get_kernel_message = _applying_display_updates(original)
     _cleanup.callback(setattr, IPyNbFile, "get_kernel_message", original)
-    from gemini_magic.emulator import Emulator
 
     replies = REPLIES if REPLIES.exists() else None
     emulator = _cleanup.enter_context(Emulator(replies=replies, host="127.0.0.1", port=0))
@@ -62,7 +63,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     for name in REMOVED_VARS:
         os.environ.pop(name, None)
     os.environ.update(GOOGLE_GEMINI_BASE_URL=emulator.url, GEMINI_API_KEY=DUMMY_KEY)
-    _apply_display_updates()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -107,39 +107,3 @@ def _applying_display_updates(get_kernel_message: Any) -> Any:
                     shown[key].update(from_dict(content.get(key, {})))
 
     return read
-
-
-def _apply_display_updates() -> None:
-    """Make nbval apply ``update_display_data`` to the output it updates.
-
-    nbval keeps the ``data`` and ``metadata`` of a ``display_data`` message as the
-    output (a ``NotebookNode`` is stored as is, not copied), so handing it nodes we keep
-    by display id lets an update replace their content in place before the cell's
-    outputs are compared.  The update messages themselves are consumed here.
-    """
-    from nbformat import from_dict
-    from nbval.plugin import IPyNbFile
-
-    original: Callable[..., Any] = IPyNbFile.get_kernel_message
-    shown: dict[str, list[tuple[Any, Any]]] = {}
-
-    def get_kernel_message(self: IPyNbFile, timeout: float | None = None, stream: str = "iopub"):
-        while True:
-            msg = original(self, timeout=timeout, stream=stream)
-            content = msg.get("content") or {}
-            display_id = (content.get("transient") or {}).get("display_id")
-            if msg.get("msg_type") == "display_data" and display_id:
-                content["data"] = from_dict(content.get("data") or {})
-                content["metadata"] = from_dict(content.get("metadata") or {})
-                shown.setdefault(display_id, []).append((content["data"], content["metadata"]))
-            elif msg.get("msg_type") == "update_display_data":
-                for data, metadata in shown.get(display_id, []):
-                    data.clear()
-                    data.update(from_dict(content.get("data") or {}))
-                    metadata.clear()
-                    metadata.update(from_dict(content.get("metadata") or {}))
-                continue
-            return msg
-
-    IPyNbFile.get_kernel_message = get_kernel_message
-    _cleanup.callback(setattr, IPyNbFile, "get_kernel_message", original)
