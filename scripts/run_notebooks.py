@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 REPLIES = NOTEBOOKS / "replies.yaml"
 DUMMY_KEY = "offline-notebook-key"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # The same clean environment as notebooks/conftest.py gives the nbval run: anything
 # that would reach the real service, hide figures, or make the magic autosave.
 REMOVED_VARS = (
@@ -57,7 +58,25 @@ def run_notebook(path: Path, timeout: int) -> None:
         record_timing=False,
     )
     client.execute()
-    nbformat.write(notebook, path)
+    nbformat.write(stable_widget_ids(notebook), path)
+
+
+def stable_widget_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Rename the stored widget models (random UUIDs) to ids numbered in creation order.
+
+    The ``%gemini`` settings panel is an ipywidgets panel whose state is stored so
+    that it renders from the saved notebook; with random ids every refresh would
+    rewrite hundreds of lines of unchanged state.  Ids are opaque strings that occur
+    only in the widget state and the outputs that show it, so renaming is safe.
+    """
+    widgets = notebook.metadata.get("widgets", {})
+    state = widgets.get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return notebook
+    text = nbformat.writes(notebook)
+    for number, old in enumerate(list(state)):
+        text = text.replace(old, f"{number + 1:032x}")
+    return nbformat.reads(text, as_version=4)
 
 
 def main(argv: list[str] | None = None) -> int:
