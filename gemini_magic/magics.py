@@ -112,6 +112,15 @@ class GeminiMagics(Magics):
             raise UsageError(f"temperature must be between 0 and 2, not {value}.")
         return value
 
+    @observe("history_file")
+    def _history_moved(self, change: dict[str, Any]) -> None:
+        """Save to the new place from now on: resume what is there, or write ours there."""
+        note = self.session.resume()
+        if note:
+            print(note)
+        elif not self.session.store.is_empty():
+            self.session.autosave()
+
     @observe("offline", "timeout")
     def _settings_changed(self, change: dict[str, Any]) -> None:
         self.session.drop_client()
