@@ -88,8 +88,9 @@ class GeminiMagics(Magics):
     )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
+        # Before the traits are configured: ipython_config.py values fire the observers.
         self.session = GeminiSession(self)
+        super().__init__(shell=shell, **kwargs)
         self._cell_id: str | None = None
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_cell)

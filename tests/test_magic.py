@@ -452,3 +452,31 @@ def test_environment_points_the_client(ip, emulator):
     assert os.environ["GOOGLE_GEMINI_BASE_URL"] == emulator.url
     assert run_cell(ip, "%%gemini\nhello").success
     assert generate_requests(emulator)
+
+
+def test_ipython_config_sets_the_traits_before_the_first_prompt(ip, emulator, tmp_path):
+    """``c.GeminiMagics.*`` in ipython_config.py reaches a freshly loaded extension."""
+    from traitlets.config import Config
+
+    from gemini_magic.magics import GeminiMagics
+
+    ip.config.GeminiMagics = Config(
+        {"model": "gemini-from-config", "stream": False, "history_file": str(tmp_path / "h.json")}
+    )
+    magics = GeminiMagics(shell=ip)
+    ip.register_magics(magics)
+    try:
+        assert run_cell(ip, "%%gemini\nhello").success
+        (request,) = generate_requests(emulator)
+        assert request.path.endswith("models/gemini-from-config:generateContent")
+        assert (tmp_path / "h.json").exists()
+    finally:
+        magics.close()
+        ip.configurables.remove(magics)
+
+
+def test_moving_the_history_file_saves_the_conversation_there(ip, emulator, tmp_path):
+    assert run_cell(ip, "%%gemini\nhello").success
+    target = tmp_path / "moved.gemini-history.json"
+    assert run_cell(ip, f"%config GeminiMagics.history_file = '{target}'").success
+    assert "hello" in target.read_text()
