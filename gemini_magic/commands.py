@@ -39,7 +39,9 @@ class Status:
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [(name, repr(value)) for name, value in self.settings.items()]
-        convs = ", ".join(f"{name} ({n} turns)" for name, n in self.conversations.items())
+        convs = ", ".join(
+            f"{name} ({n} turn{'' if n == 1 else 's'})" for name, n in self.conversations.items()
+        )
         rows.append(("conversations", convs))
         used = self.usage
         rows.append(

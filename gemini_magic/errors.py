@@ -99,7 +99,3 @@ class GeminiTimeoutError(GeminiMagicError):
 
 class GeminiConnectionError(GeminiMagicError):
     """The connection failed or dropped before the answer was complete."""
-
-
-class StreamInterrupted(GeminiMagicError):
-    """The user interrupted the kernel while an answer was streaming."""

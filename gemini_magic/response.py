@@ -71,8 +71,13 @@ class GeminiResponse:
 
     @property
     def text(self) -> str:
-        """The answer's text (thought summaries left out)."""
-        return "".join(part.text or "" for part in self._answer_parts())
+        """The answer's text (thought summaries left out).
+
+        Text runs that code or results stand between are separate paragraphs, so they
+        are joined with a blank line rather than run together.
+        """
+        runs = [part.text.strip() for part in self._answer_parts() if part.text]
+        return "\n\n".join(run for run in runs if run)
 
     @property
     def thoughts(self) -> str:
@@ -162,7 +167,7 @@ class GeminiResponse:
         return {"text/markdown": markdown, "text/plain": plain}, blocks[-1].metadata()
 
     def __repr__(self) -> str:
-        text = self.text.strip().replace("\n", " ")
+        text = " ".join(self.text.split())
         preview = text if len(text) <= 40 else text[:39] + "…"
         counts = [
             f"{len(items)} {name}"

@@ -444,7 +444,7 @@ def test_status_shows_model_conversations_and_usage(ip, emulator):
     run = run_cell(ip, "%gemini")
     text = run.all_text()
     assert "gemini-2.5-flash" in text
-    assert "default (1 turns)" in text
+    assert "default (1 turn)" in text
     assert "tokens so far" in text
 
 

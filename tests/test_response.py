@@ -69,7 +69,7 @@ def answer(**overrides: Any) -> GeminiResponse:
 def test_properties_read_the_answer_without_the_thoughts() -> None:
     response = answer()
     assert response.text == (
-        "I'll compute the mean of `price`.\nThe mean price is **4.2** <script>alert(1)</script>."
+        "I'll compute the mean of `price`.\n\nThe mean price is **4.2** <script>alert(1)</script>."
     )
     assert response.thoughts == "**Planning** the mean"
     assert response.code == ["print(df.price.mean())\nplt.plot(df.price)\n"]
