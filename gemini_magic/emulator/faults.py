@@ -14,6 +14,8 @@ takes the first queued fault that applies to it.  Kinds:
 ``huge``            the reply is ``size`` characters of text (default 2,000,000).
 ``expire_file``     immediate, not queued: the file ``name`` (or every uploaded file)
                     expires now, so later references get 403 as on the service.
+``expire_cache``    immediate, not queued: the context cache ``name`` (or every cache)
+                    expires now, so later requests naming it get 403 as on the service.
 """
 
 from __future__ import annotations
@@ -25,20 +27,20 @@ from typing import Any
 
 from gemini_magic.errors import ConfigurationError
 
-GENERATE, STREAM, FILES = "generate", "stream", "files"
+GENERATE, STREAM, FILES, CACHES = "generate", "stream", "files", "caches"
 
 _KINDS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
     "status": (
-        frozenset({GENERATE, STREAM, FILES}),
+        frozenset({GENERATE, STREAM, FILES, CACHES}),
         {"code": None, "message": None, "retry_after": None},
     ),
-    "stall": (frozenset({GENERATE, STREAM, FILES}), {"seconds": 60.0, "after": None}),
+    "stall": (frozenset({GENERATE, STREAM, FILES, CACHES}), {"seconds": 60.0, "after": None}),
     "stream_error": (frozenset({STREAM}), {"code": 500, "message": None, "after": 1}),
     "malformed_event": (frozenset({STREAM}), {"after": 1}),
     "drop": (frozenset({GENERATE, STREAM}), {"after": 1}),
     "huge": (frozenset({GENERATE, STREAM}), {"size": 2_000_000}),
 }
-IMMEDIATE_KINDS = frozenset({"expire_file"})
+IMMEDIATE_KINDS = frozenset({"expire_file", "expire_cache"})
 KINDS = frozenset(_KINDS) | IMMEDIATE_KINDS
 
 

@@ -8,6 +8,7 @@ the SDK reads as they come.  Whatever a request holds, the answer is an HTTP res
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -15,12 +16,20 @@ import re
 import socket
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from gemini_magic.emulator import wire
-from gemini_magic.emulator.faults import FILES, GENERATE, STREAM, Fault
+from gemini_magic.emulator.caches import (
+    CACHED_ONLY,
+    NOT_ALLOWED_WITH_CACHE,
+    StoredCache,
+    expiry,
+    minimum_tokens,
+)
+from gemini_magic.emulator.faults import CACHES, FILES, GENERATE, STREAM, Fault
 from gemini_magic.emulator.model import huge_text, reply_parts
 from gemini_magic.emulator.requestlog import LoggedRequest
 from gemini_magic.emulator.sandbox import Sandbox
@@ -38,6 +47,8 @@ _GENERATE = re.compile(rf"^/{_VERSION}/models/([^/:]+):(generateContent|streamGe
 _UPLOAD = re.compile(rf"^/upload/{_VERSION}/files$")
 _FILE = re.compile(rf"^/{_VERSION}/files/([^/:]+)$")
 _FILE_LIST = re.compile(rf"^/{_VERSION}/files$")
+_CACHE = re.compile(rf"^/{_VERSION}/cachedContents/([^/:]+)$")
+_CACHE_LIST = re.compile(rf"^/{_VERSION}/cachedContents$")
 CONTROL_PREFIX = "/_emulator/"
 _NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -262,8 +273,10 @@ class Handler(BaseHTTPRequestHandler):
         if not upload_data and not (self.headers.get("x-goog-api-key") or query.get("key")):
             raise RequestError(403, _NO_KEY)
         route = _GENERATE.match(path)
+        cache = _CACHE.match(path) or _CACHE_LIST.match(path)
         kind = (STREAM if route.group(3).startswith("stream") else GENERATE) if route else FILES
-        if not (route or upload or _FILE.match(path) or _FILE_LIST.match(path)):
+        kind = CACHES if cache else kind
+        if not (route or upload or cache or _FILE.match(path) or _FILE_LIST.match(path)):
             raise RequestError(404, f"Method not found: {method} {path}.")
         if (route and method != "POST") or (upload and method != "POST"):
             raise RequestError(405, f"{method} is not allowed on {path}; use POST.")
@@ -276,17 +289,27 @@ class Handler(BaseHTTPRequestHandler):
             self._generate(route.group(2), kind == STREAM, raw, fault)
         elif upload:
             self._upload(upload.group(1), query, raw)
+        elif cache:
+            self._caches(method, path, raw)
         else:
             self._files(method, path)
 
     def _generate(self, model: str, stream: bool, raw: bytes, fault: Fault | None) -> None:
         emulator = self.emulator
-        request = wire.parse_generate_request(
-            raw,
-            model,
-            lambda uri: emulator.files.attachment(wire.file_id_from_uri(uri, "fileData")),
-            count_tokens,
-        )
+        body = wire.request_body(raw)
+        cache = self._cache_for(model, body) if body.get("cachedContent") else None
+        if cache is not None:
+            cached_contents = cache.held.get("contents", [])
+            body = {**body, **cache.held, "contents": cached_contents + body["contents"]}
+
+        def resolve(uri: str) -> wire.Attachment:
+            kept = cache.files.get(uri) if cache is not None else None
+            if kept is not None:
+                return dataclasses.replace(kept)
+            return emulator.files.attachment(wire.file_id_from_uri(uri, "fileData"))
+
+        request = wire.parse_generate_body(body, model, resolve, count_tokens)
+        request.cached_tokens = cache.tokens if cache is not None else 0
         envelope = {
             "modelVersion": f"{model}-{emulator.offline_mark}",
             "responseId": hashlib.sha256(raw).hexdigest()[:22],
@@ -302,7 +325,9 @@ class Handler(BaseHTTPRequestHandler):
             whole = list(parts)
             body = {
                 "candidates": [_candidate(whole, final=True)],
-                "usageMetadata": usage_metadata(request.prompt_tokens, whole),
+                "usageMetadata": usage_metadata(
+                    request.prompt_tokens, whole, request.cached_tokens
+                ),
                 **envelope,
             }
             if fault and fault.kind == "drop":
@@ -342,7 +367,7 @@ class Handler(BaseHTTPRequestHandler):
                 pending = piece
         final = {
             "candidates": [_candidate([pending] if pending else [], final=True)],
-            "usageMetadata": usage_metadata(request.prompt_tokens, whole),
+            "usageMetadata": usage_metadata(request.prompt_tokens, whole, request.cached_tokens),
             **envelope,
         }
         self._write_event(final)
@@ -365,6 +390,85 @@ class Handler(BaseHTTPRequestHandler):
                 self.emulator.wait(float(fault.params["seconds"]))
         if self.emulator.delay > 0:
             self.emulator.wait(self.emulator.delay)
+
+    def _cache_for(self, model: str, body: dict[str, Any]) -> StoredCache:
+        """The cache a generateContent request names, checked as the service checks it."""
+        if any(body.get(key) for key in CACHED_ONLY):
+            raise RequestError(400, NOT_ALLOWED_WITH_CACHE)
+        if not body.get("contents"):
+            raise RequestError(400, "* GenerateContentRequest.contents: contents is not specified")
+        name = str(body["cachedContent"])
+        cache = self.emulator.caches.get(name.rsplit("/", 1)[-1])
+        wanted = model if model.startswith("models/") else f"models/{model}"
+        if cache.model != wanted:
+            raise RequestError(
+                400,
+                f"Model used by GenerateContent request ({wanted}) and CachedContent "
+                f"({cache.model}) has to be the same.",
+            )
+        return cache
+
+    # -- cachedContents ---------------------------------------------------------------
+
+    def _caches(self, method: str, path: str, raw: bytes) -> None:
+        caches = self.emulator.caches
+        one = _CACHE.match(path)
+        if one and method == "GET":
+            self._send_json(200, caches.get(one.group(2)).resource())
+        elif one and method == "DELETE":
+            caches.delete(one.group(2))
+            self._send_json(200, {})
+        elif one and method == "PATCH":
+            self._send_json(200, caches.update(one.group(2), wire.request_body(raw)).resource())
+        elif not one and method == "POST":
+            self._send_json(200, self._create_cache(wire.request_body(raw)).resource())
+        elif not one and method == "GET":
+            listed = [c.resource() for c in caches.list()]
+            self._send_json(200, {"cachedContents": listed} if listed else {})
+        else:
+            raise RequestError(405, f"{method} is not allowed on {path}.")
+
+    def _create_cache(self, body: dict[str, Any]) -> StoredCache:
+        """Validate and count a cache as generateContent would, then store it."""
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            raise RequestError(400, "* CachedContent.model: model is required.")
+        model = model if model.startswith("models/") else f"models/{model}"
+        held = {k: body[k] for k in ("contents", *CACHED_ONLY) if body.get(k) is not None}
+        if not held.get("contents") and not held.get("systemInstruction"):
+            raise RequestError(400, "A cached content needs contents or a system instruction.")
+        files: dict[str, wire.Attachment] = {}
+
+        def keep(uri: str) -> wire.Attachment:
+            attachment = self.emulator.files.attachment(wire.file_id_from_uri(uri, "fileData"))
+            files[uri] = dataclasses.replace(attachment)
+            return attachment
+
+        probe = {
+            "contents": held.get("contents") or [{"role": "user", "parts": [{"text": ""}]}],
+            "systemInstruction": held.get("systemInstruction"),
+        }
+        tokens = wire.parse_generate_body(probe, model, keep, count_tokens).prompt_tokens
+        least = minimum_tokens(model)
+        if tokens < least:
+            raise RequestError(
+                400,
+                f"Cached content is too small. total_token_count={tokens}, "
+                f"min_total_token_count={least}",
+            )
+        now = datetime.now(timezone.utc)
+        cache = StoredCache(
+            cache_id=self.emulator.caches.new_id(),
+            model=model,
+            display_name=body.get("displayName"),
+            held=held,
+            tokens=tokens,
+            files=files,
+            created=now,
+            updated=now,
+            expires=expiry(body, now),
+        )
+        return self.emulator.caches.add(cache)
 
     # -- Files API --------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import os
 import threading
 from typing import Any
 
+from gemini_magic.emulator.caches import CacheStore
 from gemini_magic.emulator.faults import IMMEDIATE_KINDS, Fault, FaultQueue, make_fault
 from gemini_magic.emulator.files import FileStore
 from gemini_magic.emulator.handler import EmulatorHTTPServer
@@ -26,7 +27,7 @@ DEFAULT_EXEC_TIMEOUT = 30.0
 
 
 class Emulator:
-    """The Gemini REST API (generateContent, streaming, Files API) on localhost.
+    """The Gemini REST API (generateContent, streaming, Files API, caches) on localhost.
 
     ``replies`` is a replies file (YAML/JSON) or the rules as Python data; by default
     the file named by ``GEMINI_EMULATOR_REPLIES``, if set.  ``delay`` is the pause
@@ -54,6 +55,7 @@ class Emulator:
         self.host = host
         self.port = port
         self.files = FileStore()
+        self.caches = CacheStore()
         self.faults = FaultQueue()
         self._log: list[LoggedRequest] = []
         self._lock = threading.Lock()
@@ -132,12 +134,15 @@ class Emulator:
     def inject(self, kind: str, count: int = 1, **params: Any) -> Fault | list[str]:
         """Make the next ``count`` requests misbehave (see ``faults`` for the kinds).
 
-        ``expire_file`` acts at once and returns the names of the files it expired.
+        ``expire_file`` and ``expire_cache`` act at once and return the names of the
+        files (caches) they expired.
         """
         if kind in IMMEDIATE_KINDS:
             unknown = set(params) - {"name"}
             if unknown:
                 raise ConfigurationError(f"Fault {kind!r} takes only name=, not {sorted(unknown)}.")
+            if kind == "expire_cache":
+                return self.caches.expire(params.get("name"))
             return self.files.expire(params.get("name"))
         fault = make_fault(kind, count, **params)
         self.faults.add(fault)
@@ -171,10 +176,11 @@ class Emulator:
         }
 
     def reset(self) -> None:
-        """Back to the state after start: no faults, log, files; initial settings."""
+        """Back to the state after start: no faults, log, files, caches; initial settings."""
         self._wake_all()
         self.faults.clear()
         self.files.clear()
+        self.caches.clear()
         with self._lock:
             self._log.clear()
         self.delay = self._initial_delay

@@ -32,11 +32,15 @@ def part_tokens(part: dict[str, Any]) -> int:
     return 0
 
 
-def usage_metadata(prompt_tokens: int, parts: list[dict[str, Any]]) -> dict[str, Any]:
+def usage_metadata(
+    prompt_tokens: int, parts: list[dict[str, Any]], cached_tokens: int = 0
+) -> dict[str, Any]:
     """The ``usageMetadata`` of a reply.
 
     Execution results and figures count as tool-use prompt tokens (the service feeds
-    them back to the model); text and code count as candidate tokens.
+    them back to the model); text and code count as candidate tokens.  Tokens served
+    from a context cache are part of ``promptTokenCount`` and are also reported as
+    ``cachedContentTokenCount``, as the service reports them (billed at a lower rate).
     """
     tool = sum(part_tokens(p) for p in parts if "codeExecutionResult" in p or "inlineData" in p)
     candidates = sum(part_tokens(p) for p in parts) - tool
@@ -48,4 +52,7 @@ def usage_metadata(prompt_tokens: int, parts: list[dict[str, Any]]) -> dict[str,
     }
     if tool:
         usage["toolUsePromptTokenCount"] = tool
+    if cached_tokens:
+        usage["cachedContentTokenCount"] = cached_tokens
+        usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached_tokens}]
     return usage

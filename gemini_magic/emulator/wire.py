@@ -171,6 +171,8 @@ class GenerateRequest:
     prompt_tokens: int
     image_count: int = 0
     contents: list[dict[str, Any]] = field(default_factory=list)
+    cached_tokens: int = 0
+    """Of ``prompt_tokens``, those that came from the request's ``cachedContent``."""
 
 
 FileResolver = Callable[[str], Attachment]
@@ -213,10 +215,24 @@ def parse_generate_request(
     raw: bytes, model: str, resolve_file: FileResolver, count_tokens: Callable[[str], int]
 ) -> GenerateRequest:
     """Validate and normalise a generateContent body; raise 400/403 like the service."""
+    return parse_generate_body(request_body(raw), model, resolve_file, count_tokens)
+
+
+def request_body(raw: bytes) -> dict[str, Any]:
+    """A request's JSON object, every key in camelCase; 400 if it is not an object."""
     body = parse_json(raw)
     if not isinstance(body, dict):
         raise RequestError(400, "Invalid JSON payload received. The body must be an object.")
-    body = camelize(body)
+    return camelize(body)
+
+
+def parse_generate_body(
+    body: dict[str, Any],
+    model: str,
+    resolve_file: FileResolver,
+    count_tokens: Callable[[str], int],
+) -> GenerateRequest:
+    """Validate a camelCase generateContent body (after a cache's contents were put in)."""
     if "contents" not in body:
         raise RequestError(400, "* GenerateContentRequest.contents: contents is not specified")
     contents = _as_list(body["contents"], "contents")
