@@ -131,6 +131,7 @@ class Handler(BaseHTTPRequestHandler):
         self._bytes_out = 0
         self._streaming = False
         self._recorded = False
+        self._generation = self.emulator.generation
         url = urlsplit(self.path)
         self._method, self._path, self._query, self._raw = method, url.path, {}, b""
         self._query = dict(parse_qsl(url.query))
@@ -182,7 +183,8 @@ class Handler(BaseHTTPRequestHandler):
                 len(self._raw),
                 self._status,
                 self._bytes_out,
-            )
+            ),
+            self._generation,
         )
 
     def _read_body(self) -> bytes:

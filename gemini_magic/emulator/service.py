@@ -58,6 +58,8 @@ class Emulator:
         self.caches = CacheStore()
         self.faults = FaultQueue()
         self._log: list[LoggedRequest] = []
+        #: Bumped by reset(): a request that began before a reset is not logged after it.
+        self.generation = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._server: EmulatorHTTPServer | None = None
@@ -126,10 +128,15 @@ class Emulator:
         with self._lock:
             return list(self._log)
 
-    def record(self, entry: LoggedRequest) -> None:
-        """Append to the log (called by the server's threads)."""
+    def record(self, entry: LoggedRequest, generation: int) -> None:
+        """Append to the log (called by the server's threads).
+
+        A request that began before the last :meth:`reset` (a stream its client gave up
+        on, still unwinding) belongs to an earlier test and is dropped.
+        """
         with self._lock:
-            self._log.append(entry)
+            if generation == self.generation:
+                self._log.append(entry)
 
     def inject(self, kind: str, count: int = 1, **params: Any) -> Fault | list[str]:
         """Make the next ``count`` requests misbehave (see ``faults`` for the kinds).
@@ -183,6 +190,7 @@ class Emulator:
         self.caches.clear()
         with self._lock:
             self._log.clear()
+            self.generation += 1
         self.delay = self._initial_delay
         self.exec_timeout = self._initial_exec_timeout
         self.replies_rules = self._initial_replies
