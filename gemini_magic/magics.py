@@ -75,6 +75,23 @@ class GeminiMagics(Magics):
     resend_media = Bool(
         False, help="Re-send images the model produced with later turns of the conversation."
     ).tag(config=True)
+    context_cache = Bool(
+        True,
+        help="Use explicit context caching for long conversations over large attachments: "
+        "the history is stored by the service once and named by later prompts, whose "
+        "cached tokens are billed at a reduced rate (storage is billed per hour).",
+    ).tag(config=True)
+    context_cache_min_tokens = Int(
+        32_768,
+        help="Cache a conversation's history only when it is estimated at this many tokens "
+        "or more (about 4 characters, or 4 bytes of CSV, a token); never below the "
+        "service's minimum (1,024 for Flash, 4,096 for Pro models).",
+    ).tag(config=True)
+    context_cache_ttl = Int(
+        3600,
+        help="Seconds a context cache lives (it is deleted earlier when the conversation "
+        "changes or the session ends; an expired one is made again when needed).",
+    ).tag(config=True)
     history_file = Unicode(
         "auto",
         help="Where the conversation is saved after every turn: 'auto' (beside the "
@@ -111,6 +128,14 @@ class GeminiMagics(Magics):
         value = proposal["value"]
         if value is not None and not 0.0 <= value <= 2.0:
             raise UsageError(f"temperature must be between 0 and 2, not {value}.")
+        return value
+
+    @validate("context_cache_min_tokens", "context_cache_ttl")
+    def _check_cache_settings(self, proposal: dict[str, Any]) -> int:
+        name, value = proposal["trait"].name, proposal["value"]
+        least = 1024 if name == "context_cache_min_tokens" else 60
+        if value < least:
+            raise UsageError(f"{name} must be at least {least:,}, not {value:,}.")
         return value
 
     @observe("history_file")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from google import genai
     from google.genai import types
 
+    from gemini_magic.caching import ContextCaches
     from gemini_magic.emulator import Emulator
     from gemini_magic.magics import GeminiMagics
     from gemini_magic.response import GeminiResponse
@@ -86,6 +87,7 @@ class GeminiSession:
         self.store = ConversationStore()
         self._client: genai.Client | None = None
         self._uploads: UploadCache | None = None
+        self._context_caches: ContextCaches | None = None
         self.emulator: Emulator | None = None
         self.history_path: Path | None = None
         self.pending_error: GeminiMagicError | None = None
@@ -116,8 +118,19 @@ class GeminiSession:
         self._uploads.threshold = self.settings.upload_threshold
         return self._uploads
 
+    def context_caches(self) -> ContextCaches:
+        """The conversations' context caches, made through the session's client."""
+        from gemini_magic.caching import ContextCaches
+
+        if self._context_caches is None:
+            self._context_caches = ContextCaches(self.client(), self.settings)
+        return self._context_caches
+
     def drop_client(self) -> None:
         """Forget the client (settings changed); the next prompt makes a new one."""
+        if self._context_caches is not None:
+            self._context_caches.close()  # caches cost storage: delete them while we can
+            self._context_caches = None
         if self._client is not None:
             self._client.close()
         self._client = None
@@ -316,7 +329,8 @@ class GeminiSession:
         shown: Any,
         view: Any,
     ) -> tuple[Any, list[types.Content]]:
-        """Send; if the service says a referenced upload is gone, re-upload it and resend."""
+        """Send; if the service says a referenced upload or the context cache is gone,
+        re-upload it (make it again) and resend, once."""
         from gemini_magic.request import RetryPolicy, send
         from gemini_magic.uploads import replace_files
 
@@ -333,14 +347,19 @@ class GeminiSession:
                 f"(attempt {attempt} of {policy.attempts})."
             )
 
-        repaired = False
+        caches = self.context_caches()
+        repaired = recached = False
         while True:
+            # With a context cache, only the turns after the cached history are sent.
+            sent, sent_config = caches.prepare(
+                options.conversation, self.store, options.model, contents, config, view.notice
+            )
             try:
                 answer = send(
                     client,
                     model=options.model,
-                    contents=contents,
-                    config=config,
+                    contents=sent,
+                    config=sent_config,
                     stream=options.stream,
                     on_part=on_part,
                     on_retry=on_retry,
@@ -349,6 +368,11 @@ class GeminiSession:
                 )
                 return answer, contents
             except GeminiAPIError as exc:
+                may_recache = sent_config.cached_content is not None and not (recached or shown())
+                if may_recache and caches.lost(options.conversation, exc):
+                    recached = True
+                    view.notice("The context cache had expired; it is made again.")
+                    continue
                 referenced = any(p.file_data for c in contents for p in c.parts or [])
                 if repaired or shown() or exc.code not in (403, 404) or not referenced:
                     raise
