@@ -42,7 +42,8 @@ def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
     for part in reply.parts:
         if "code" in part:
             execution = yield from _execute(part["code"], sandbox)
-            output = execution.output.strip()
+            # Only blank lines and the line end go: a table's first-line indent stays.
+            output = execution.output.strip("\n").rstrip()
         else:
             yield {"text": part["text"].replace("{output}", output)}
 

@@ -12,8 +12,8 @@ The format (documented in this package's README)::
           - text: "The factorial of 10 is {output}."
 
 The first rule whose ``match`` is found in the prompt wins.  ``{output}`` in a text
-part becomes the stripped output of the code executed just before it, so even a
-scripted answer quotes real figures.
+part becomes the output of the code executed just before it (less its surrounding
+blank lines), so even a scripted answer quotes real figures.
 """
 
 from __future__ import annotations
