@@ -147,7 +147,7 @@ class PreparedPrompt:
         """The one line that says exactly what left the machine with this prompt."""
         prompt = f"the prompt text ({_count(len(self.text), 'character')})"
         if not self.attachments:
-            return f"Sent: {prompt} only, no attachments."
+            return f"Sent: {prompt}, no attachments."
         files = ", ".join(a.summary() for a in self.attachments)
         return f"Sent: {files} and {prompt}."
 

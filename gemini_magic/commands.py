@@ -22,6 +22,7 @@ _SETTINGS = (
     "max_retries",
     "max_attachment_bytes",
     "upload_threshold",
+    "context_cache",
     "history_file",
 )
 

@@ -652,7 +652,9 @@ def _usage_text(usage: Any | None) -> str | None:
     output = getattr(usage, "candidates_token_count", None) or 0
     total = getattr(usage, "total_token_count", None) or 0
     thoughts = getattr(usage, "thoughts_token_count", None)
-    text = f"tokens: {prompt:,} prompt / {output:,} output / {total:,} total"
+    cached = getattr(usage, "cached_content_token_count", None)
+    prompt_text = f"{prompt:,} prompt ({cached:,} cached)" if cached else f"{prompt:,} prompt"
+    text = f"tokens: {prompt_text} / {output:,} output / {total:,} total"
     return f"{text} ({thoughts:,} thoughts)" if thoughts else text
 
 

@@ -145,17 +145,20 @@ class GeminiResponse:
             sections.append("".join(text))
         return "\n\n".join(section.strip("\n") for section in sections if section.strip())
 
-    def _footer(self) -> FooterLine:
-        return FooterLine(
-            Footer(
-                model=self.model,
-                model_version=self.model_version,
-                usage=self.usage,
-                offline=self.offline,
-                latency_s=self.latency_s,
-                conversation=self.conversation,
-            )
+    @property
+    def footer(self) -> Footer:
+        """What the answer's last line says: model, usage, offline label, latency."""
+        return Footer(
+            model=self.model,
+            model_version=self.model_version,
+            usage=self.usage,
+            offline=self.offline,
+            latency_s=self.latency_s,
+            conversation=self.conversation,
         )
+
+    def _footer(self) -> FooterLine:
+        return FooterLine(self.footer)
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None

@@ -203,7 +203,7 @@ class GeminiSession:
         shown part stays, marked incomplete, and the conversation is as it was.
         """
         from gemini_magic.attachments import prepare_prompt
-        from gemini_magic.display import Footer, StreamView
+        from gemini_magic.display import StreamView
 
         if self.pending_error is not None:
             error, self.pending_error = self.pending_error, None
@@ -242,7 +242,6 @@ class GeminiSession:
             raise _sdk_error(exc, settings.timeout) from None
         user_parts.append(types.Part(text=prepared.text))
         user = types.Content(role="user", parts=user_parts)
-        view.notice(prepared.sent_summary())
 
         config = types.GenerateContentConfig(
             tools=[types.Tool(code_execution=types.ToolCodeExecution())],
@@ -256,6 +255,7 @@ class GeminiSession:
             *conversation.context_for(options.cell_id, resend_media=settings.resend_media),
             user,
         ]
+        view.notice(_sent_line(prepared.sent_summary(), earlier=(len(contents) - 1) // 2))
         shown = 0
 
         def on_part(part: types.Part) -> None:
@@ -297,17 +297,7 @@ class GeminiSession:
         for key, value in usage.items():
             self.usage_totals[key] = self.usage_totals.get(key, 0) + value
         self.autosave()
-        view.finish(
-            Footer(
-                model=options.model,
-                model_version=answer.model_version,
-                usage=answer.usage,
-                offline=offline,
-                latency_s=answer.latency_s,
-                conversation=options.conversation,
-            )
-        )
-        return GeminiResponse(
+        response = GeminiResponse(
             prompt=template,
             parts=answer.parts,
             model=options.model,
@@ -318,6 +308,8 @@ class GeminiSession:
             conversation=options.conversation,
             finish_reason=answer.finish_reason,
         )
+        view.finish(response.footer)
+        return response
 
     def _send_repairing(
         self,
@@ -387,6 +379,18 @@ class GeminiSession:
                 for conversation in self.store:
                     conversation.replace_files(replacements)
                 view.notice("An uploaded attachment had expired; it was uploaded again.")
+
+
+def _sent_line(summary: str, *, earlier: int) -> str:
+    """The "Sent:" line, saying too that the conversation's earlier turns go along.
+
+    They left the machine before, but the model sees them again with this prompt
+    (re-sent, or held in the service's context cache).
+    """
+    if not earlier:
+        return summary
+    turns = f"{earlier} earlier turn{'' if earlier == 1 else 's'}"
+    return f"{summary.rstrip('.')}; with it the conversation's {turns}."
 
 
 def _sdk_error(exc: Exception, timeout_s: float) -> GeminiMagicError:

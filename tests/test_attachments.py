@@ -241,7 +241,7 @@ def test_the_summary_says_file_shape_and_size(sales: pd.DataFrame) -> None:
 
 def test_a_prompt_without_frames_says_nothing_else_was_sent() -> None:
     assert prepare_prompt("hello", {}).sent_summary() == (
-        "Sent: the prompt text (5 characters) only, no attachments."
+        "Sent: the prompt text (5 characters), no attachments."
     )
 
 

@@ -480,3 +480,9 @@ def test_moving_the_history_file_saves_the_conversation_there(ip, emulator, tmp_
     target = tmp_path / "moved.gemini-history.json"
     assert run_cell(ip, f"%config GeminiMagics.history_file = '{target}'").success
     assert "hello" in target.read_text()
+
+
+def test_models_lists_what_the_service_offers(ip, emulator):
+    run = run_cell(ip, "%gemini models")
+    assert run.success, run.error
+    assert "gemini-2.5-flash" in run.all_text()

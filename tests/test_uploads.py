@@ -89,7 +89,9 @@ def inline_blobs(body: dict, prefix: str) -> list[bytes]:
 
 
 @pytest.fixture
-def plain(emulator_with_replies):
+def plain(ip, emulator_with_replies):
+    """Plain replies, and no context cache: these tests count what is re-sent each turn."""
+    ip.run_line_magic("config", "GeminiMagics.context_cache = False")
     return emulator_with_replies(PLAIN)
 
 

@@ -49,6 +49,11 @@ _FILE = re.compile(rf"^/{_VERSION}/files/([^/:]+)$")
 _FILE_LIST = re.compile(rf"^/{_VERSION}/files$")
 _CACHE = re.compile(rf"^/{_VERSION}/cachedContents/([^/:]+)$")
 _CACHE_LIST = re.compile(rf"^/{_VERSION}/cachedContents$")
+_MODEL = re.compile(rf"^/{_VERSION}/models/([^/:]+)$")
+_MODEL_LIST = re.compile(rf"^/{_VERSION}/models$")
+
+#: The models ``GET models`` lists; generateContent answers for any model name.
+LISTED_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")
 CONTROL_PREFIX = "/_emulator/"
 _NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -278,6 +283,9 @@ class Handler(BaseHTTPRequestHandler):
         cache = _CACHE.match(path) or _CACHE_LIST.match(path)
         kind = (STREAM if route.group(3).startswith("stream") else GENERATE) if route else FILES
         kind = CACHES if cache else kind
+        if _MODEL.match(path) or _MODEL_LIST.match(path):
+            self._models(method, path)
+            return
         if not (route or upload or cache or _FILE.match(path) or _FILE_LIST.match(path)):
             raise RequestError(404, f"Method not found: {method} {path}.")
         if (route and method != "POST") or (upload and method != "POST"):
@@ -512,6 +520,31 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b"", "text/plain; charset=utf-8", {"X-Goog-Upload-Status": "active"})
         else:
             self._send_json(200, {"file": stored.resource(self._base_url())}, final)
+
+    def _models(self, method: str, path: str) -> None:
+        """``GET models`` and ``GET models/{name}``, as ``%gemini models`` asks them."""
+        if method != "GET":
+            raise RequestError(405, f"{method} is not allowed on {path}; use GET.")
+        one = _MODEL.match(path)
+        if one is None:
+            self._send_json(200, {"models": [self._model(name) for name in LISTED_MODELS]})
+        else:
+            self._send_json(200, self._model(one.group(2)))
+
+    def _model(self, name: str) -> dict[str, Any]:
+        return {
+            "name": f"models/{name}",
+            "version": self.emulator.offline_mark,
+            "displayName": f"{name} (offline emulator)",
+            "inputTokenLimit": 1_048_576,
+            "outputTokenLimit": 65_536,
+            "supportedGenerationMethods": [
+                "generateContent",
+                "streamGenerateContent",
+                "countTokens",
+                "createCachedContent",
+            ],
+        }
 
     def _files(self, method: str, path: str) -> None:
         files = self.emulator.files
