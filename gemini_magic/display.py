@@ -711,7 +711,7 @@ class FooterLine(_Block):
 class _NoHandle:
     """Stands in for a display handle when nothing is shown (render_parts)."""
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Any, **kwargs: Any) -> None:
         """Nothing to update: the caller reads the blocks."""
 
 
@@ -778,7 +778,10 @@ class StreamView:
             was_folded = isinstance(growing, MarkdownText) and growing.folded
             growing.append(text)
             if not was_folded:  # a folded output no longer changes
-                self._handle.update(growing)
+                # The bundle as is (raw): the formatter would only find it again, and
+                # this runs once per streamed event.
+                data, metadata = growing._repr_mimebundle_()
+                self._handle.update(data, raw=True, metadata=metadata)
             return
         block = (
             MarkdownText(text, max_chars=self.max_text_chars) if cls is MarkdownText else cls(text)

@@ -93,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
     """One connection; each request is routed by :meth:`_handle`."""
 
     protocol_version = "HTTP/1.1"
+    # Each server-sent event goes out when written, as from the service; with Nagle's
+    # algorithm a small event could wait ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "gemini-emulator"
     sys_version = ""
     server: EmulatorHTTPServer
