@@ -6,7 +6,7 @@ settings table alone.  The panel edits the same traits ``%config`` does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gemini_magic.magics import GeminiMagics
@@ -26,10 +26,21 @@ def show_panel(magics: GeminiMagics) -> bool:
     if shell is None or getattr(shell, "kernel", None) is None:
         return False
     try:
-        import ipywidgets as widgets
+        panel = build_panel(magics)
     except ImportError:
         return False
     from IPython.display import display
+
+    display(panel)
+    return True
+
+
+def build_panel(magics: GeminiMagics) -> Any:
+    """The widgets: a model picker, a temperature slider, a new-conversation button.
+
+    Raises ``ImportError`` when ipywidgets is not installed.
+    """
+    import ipywidgets as widgets
 
     options = list(dict.fromkeys([magics.model, *KNOWN_MODELS]))
     model = widgets.Dropdown(options=options, value=magics.model, description="Model")
@@ -43,10 +54,10 @@ def show_panel(magics: GeminiMagics) -> bool:
     new = widgets.Button(description="New conversation", icon="refresh")
     message = widgets.Label()
 
-    def set_model(change: dict) -> None:
+    def set_model(change: dict[str, Any]) -> None:
         magics.model = change["new"]
 
-    def set_temperature(change: dict) -> None:
+    def set_temperature(change: dict[str, Any]) -> None:
         magics.temperature = change["new"]
 
     def new_conversation(_: object) -> None:
@@ -57,5 +68,4 @@ def show_panel(magics: GeminiMagics) -> bool:
     model.observe(set_model, names="value")
     temperature.observe(set_temperature, names="value")
     new.on_click(new_conversation)
-    display(widgets.VBox([widgets.HBox([model, temperature]), widgets.HBox([new, message])]))
-    return True
+    return widgets.VBox([widgets.HBox([model, temperature]), widgets.HBox([new, message])])

@@ -486,3 +486,30 @@ def test_models_lists_what_the_service_offers(ip, emulator):
     run = run_cell(ip, "%gemini models")
     assert run.success, run.error
     assert "gemini-2.5-flash" in run.all_text()
+
+
+def test_the_widget_panel_edits_the_same_settings(ip, emulator):
+    from gemini_magic.panel import build_panel
+
+    magics = ip.magics_manager.registry["GeminiMagics"]
+    assert run_cell(ip, "%%gemini\nhello").success
+    panel = build_panel(magics)
+    (model, temperature), (new, message) = (box.children for box in panel.children)
+    model.value = "gemini-2.5-pro"
+    temperature.value = 0.4
+    assert (magics.model, magics.temperature) == ("gemini-2.5-pro", 0.4)
+    new.click()
+    assert magics.session.store.is_empty()
+    assert "reset" in message.value
+    assert run_cell(ip, "%%gemini\nhello again").success
+    (_, second) = generate_requests(emulator)
+    assert second.path.endswith("models/gemini-2.5-pro:streamGenerateContent")
+    assert second.body["generationConfig"]["temperature"] == 0.4
+    assert len(second.body["contents"]) == 1
+
+
+def test_terminal_ipython_shows_the_settings_as_text_only(ip):
+    run = run_cell(ip, "%gemini")
+    assert run.success, run.error
+    assert not any("application/vnd.jupyter.widget-view+json" in o for o in run.outputs)
+    assert "gemini-magic settings" in run.outputs[-1]["text/plain"]

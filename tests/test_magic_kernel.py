@@ -107,3 +107,12 @@ def test_rerunning_a_cell_in_the_kernel_replaces_its_turn(emulator):
     last = requests[-1].body["contents"]
     prompts = [p["text"] for c in last if c["role"] == "user" for p in c["parts"] if "text" in p]
     assert prompts == ["Say hello again.", "Say goodbye."]
+
+
+def test_settings_in_a_kernel_show_the_widget_panel_and_the_table(emulator, tmp_path):
+    nb = run(notebook("%load_ext gemini_magic", "%gemini"), tmp_path)
+    outputs = bundles(nb.cells[1])
+    assert any("application/vnd.jupyter.widget-view+json" in b for b in outputs)
+    table = outputs[-1]
+    assert "gemini-magic settings" in table["text/plain"]
+    assert "<table>" in table["text/html"]
