@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gemini_magic.conversation import merge_parts
 from gemini_magic.errors import (
+    ConfigurationError,
     GeminiAPIError,
     GeminiConnectionError,
     GeminiMagicError,
@@ -232,6 +233,13 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError:
             service_message=message,
             hint=hint,
         )
+    if _is_auth_error(exc):
+        return ConfigurationError(
+            f"Vertex AI credentials are missing or unusable: {redact(str(exc))[:300]}",
+            hint="Run `gcloud auth application-default login` (or set "
+            "GOOGLE_APPLICATION_CREDENTIALS), or unset GOOGLE_GENAI_USE_VERTEXAI to use "
+            "a Gemini API key.",
+        )
     if isinstance(exc, httpx2.TimeoutException):
         return GeminiTimeoutError(
             f"No answer from Gemini within {timeout_s:g} s.",
@@ -243,3 +251,12 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError:
             hint="Check the network (and GOOGLE_GEMINI_BASE_URL, if set), then run the cell again.",
         )
     raise exc
+
+
+def _is_auth_error(exc: BaseException) -> bool:
+    """Whether google-auth failed to find or refresh Vertex AI credentials."""
+    try:
+        from google.auth.exceptions import GoogleAuthError
+    except ImportError:  # google-auth comes with the SDK; be safe all the same
+        return False
+    return isinstance(exc, GoogleAuthError)

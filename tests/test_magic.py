@@ -513,3 +513,27 @@ def test_terminal_ipython_shows_the_settings_as_text_only(ip):
     assert run.success, run.error
     assert not any("application/vnd.jupyter.widget-view+json" in o for o in run.outputs)
     assert "gemini-magic settings" in run.outputs[-1]["text/plain"]
+
+
+def test_vertex_ai_without_a_project_is_a_clear_error(ip, emulator, monkeypatch):
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    run = run_cell(ip, "%%gemini\nhello")
+    assert isinstance(run.error, ConfigurationError)
+    assert "GOOGLE_CLOUD_PROJECT" in str(run.error)
+    assert generate_requests(emulator) == []
+
+
+def test_vertex_ai_without_credentials_is_a_clear_error(ip, emulator, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "my-project")
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
+    # A credentials file that does not exist fails at once, without any network lookup.
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    monkeypatch.delenv("GEMINI_API_KEY")  # with a key the SDK uses Vertex AI express mode
+    monkeypatch.delenv("GOOGLE_GEMINI_BASE_URL")  # a base URL would also apply to Vertex
+    run = run_cell(ip, "%%gemini\nhello")
+    assert isinstance(run.error, ConfigurationError)
+    assert "gcloud auth application-default login" in str(run.error)
+    assert len(run.error._render_traceback_()) <= 2
