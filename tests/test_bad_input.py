@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from magic_helpers import run_cell
-from reliability_helpers import generate_requests
+from wire_helpers import generate_requests
 
 from gemini_magic.errors import (
     AttachmentError,

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from google.genai import types
 from magic_helpers import run_cell
+from wire_helpers import generate_requests, texts
 
 from gemini_magic.caching import estimate_tokens, service_minimum
 from gemini_magic.errors import UsageError
@@ -39,22 +40,8 @@ def plain(emulator_with_replies, ip):
     return emulator_with_replies(PLAIN)
 
 
-def generate_requests(emulator) -> list:
-    return [r for r in emulator.log if "generatecontent" in r.path.lower()]
-
-
 def cache_requests(emulator, method: str) -> list:
     return [r for r in emulator.log if "cachedcontents" in r.path.lower() and r.method == method]
-
-
-def user_texts(body: dict) -> list[str]:
-    return [
-        p["text"]
-        for c in body["contents"]
-        if c["role"] == "user"
-        for p in c["parts"]
-        if "text" in p
-    ]
 
 
 def has_file(body: dict) -> bool:
@@ -79,15 +66,15 @@ def test_a_long_conversation_over_a_large_frame_uses_one_cache(ip, plain):
     (created,) = cache_requests(plain, "POST")  # one cache for the whole conversation
     assert created.status == 200
     (cache,) = plain.caches.list()
-    assert has_file(created.body) and "Summarise big.csv." in user_texts(created.body)
+    assert has_file(created.body) and "Summarise big.csv." in texts(created.body, "user")
     requests = generate_requests(plain)
     assert not has_file(requests[1].body)  # turn 2 sent only its own prompt
     assert requests[1].body["cachedContent"] == cache.name
-    assert user_texts(requests[1].body) == ["Question 2?"]
+    assert texts(requests[1].body, "user") == ["Question 2?"]
     # Turn 5 sends turns 2-4 (after the cache) and itself, never the frame.
     last = requests[-1].body
     assert last["cachedContent"] == cache.name
-    assert user_texts(last) == ["Question 2?", "Question 3?", "Question 4?", "Question 5?"]
+    assert texts(last, "user") == ["Question 2?", "Question 3?", "Question 4?", "Question 5?"]
     assert not has_file(last)
     # The usage: the cached history is part of the prompt and reported as cached.
     assert usage_2.cached_content_token_count == cache.tokens
@@ -157,7 +144,7 @@ def test_reset_invalidates_the_cache(ip, plain):
     (deleted,) = cache_requests(plain, "DELETE")
     assert deleted.path.endswith(cache.name)
     last = generate_requests(plain)[-1].body
-    assert "cachedContent" not in last and user_texts(last) == ["A fresh question?"]
+    assert "cachedContent" not in last and texts(last, "user") == ["A fresh question?"]
 
 
 def test_new_invalidates_the_cache(ip, plain):
@@ -197,7 +184,7 @@ def test_rerunning_a_cell_inside_the_cached_history_invalidates_it(ip, plain):
     assert len(cache_requests(plain, "DELETE")) == 1
     rerun = generate_requests(plain)[-1].body
     assert "cachedContent" not in rerun
-    assert user_texts(rerun)[-1] == "Summarise big.csv again."
+    assert texts(rerun, "user")[-1] == "Summarise big.csv again."
 
 
 def test_an_expired_cache_is_made_again_and_the_turn_succeeds(ip, plain):
@@ -235,7 +222,7 @@ def test_a_growing_history_gets_a_new_cache_and_the_old_one_is_deleted(ip, plain
     assert (len(first.body["contents"]), len(second.body["contents"])) == (2, 4)
     (deleted,) = cache_requests(plain, "DELETE")
     assert deleted.path.endswith(generate_requests(plain)[1].body["cachedContent"])
-    assert user_texts(generate_requests(plain)[-1].body) == ["Question 3?"]
+    assert texts(generate_requests(plain)[-1].body, "user") == ["Question 3?"]
     ip.user_ns.pop("other")
 
 

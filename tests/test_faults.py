@@ -11,20 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from magic_helpers import run_cell
-from reliability_helpers import INCOMPLETE, generate_requests, model_texts, user_prompts
+from reliability_helpers import INCOMPLETE, REPLIES
+from wire_helpers import generate_requests, texts, user_prompts
 
 from gemini_magic.errors import GeminiAPIError, GeminiConnectionError, GeminiTimeoutError
-
-STORY = (
-    "Once upon a time a notebook asked a question about its data, and the answer came "
-    "back in many small pieces over the network, one after another, each a few words "
-    "long, until the whole story had arrived and the cell could finish. The end."
-)
-REPLIES = [
-    {"match": "tell a story", "parts": [{"text": STORY}]},
-    {"match": "say hello", "parts": [{"text": "Hello!"}]},
-    {"match": "say goodbye", "parts": [{"text": "Goodbye!"}]},
-]
 
 
 @pytest.fixture
@@ -44,7 +34,7 @@ def assert_next_prompt_works_without_the_failed_turn(ip, emu, failed_prompt: str
     body = generate_requests(emu)[-1].body
     assert user_prompts(body) == ["Say hello.", "Say goodbye."]
     assert failed_prompt not in str(body)
-    assert not any("upon a time" in text for text in model_texts(body))
+    assert not any("upon a time" in text for text in texts(body, "model"))
 
 
 def start_with_one_good_turn(ip) -> None:

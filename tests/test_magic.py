@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import pytest
 from magic_helpers import decode_png, png_size, run_cell
+from wire_helpers import generate_requests, inline_blobs, texts
 
 from gemini_magic.errors import ConfigurationError, GeminiAPIError, ReferenceNotFound
 
@@ -22,27 +23,6 @@ SALES = pd.DataFrame(
         "revenue": [120.5, 98.25, 143.0, 87.75, 131.0, 101.5],
     }
 )
-
-
-def generate_requests(emulator) -> list:
-    return [r for r in emulator.log if ":generateContent" in r.path or "streamGenerate" in r.path]
-
-
-def user_texts(body: dict) -> list[str]:
-    return [p["text"] for c in body["contents"] for p in c["parts"] if "text" in p]
-
-
-def inline_csvs(body: dict) -> list[bytes]:
-    import base64
-
-    found = []
-    for content in body["contents"]:
-        for part in content["parts"]:
-            blob = part.get("inlineData") or part.get("inline_data")
-            if blob and (blob.get("mimeType") or blob.get("mime_type")) == "text/csv":
-                data = blob["data"]
-                found.append(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-    return found
 
 
 # --- 1. loading -------------------------------------------------------------------
@@ -187,13 +167,12 @@ def test_dataframe_is_attached_as_csv_equal_to_the_frame(ip, emulator):
     run = run_cell(ip, "%%gemini\nDescribe {tricky}.")
     assert run.success, run.error
     (request,) = generate_requests(emulator)
-    (csv,) = inline_csvs(request.body)
+    (csv,) = inline_blobs(request.body, "text/csv")
     back = pd.read_csv(io.BytesIO(csv))
     pd.testing.assert_frame_equal(back, frame, check_dtype=False)
-    texts = user_texts(request.body)
-    assert any("tricky.csv" in t and "Describe tricky.csv." in t for t in texts) or (
-        "Describe tricky.csv." in texts
-    )
+    sent = texts(request.body)
+    assert sent[-1] == "Describe tricky.csv."  # the placeholder became the file's name
+    assert any("tricky.csv" in t and "`tricky`" in t for t in sent[:-1])  # which file is which
     assert "Sent: tricky.csv (4 rows × 2 columns" in run.all_text()
 
 
@@ -211,7 +190,7 @@ def test_frame_named_without_braces_gets_a_hint_and_is_not_sent(ip, emulator):
     assert run.success, run.error
     assert "write `{sales}` to attach it" in run.all_text() or "{sales}" in run.all_text()
     (request,) = generate_requests(emulator)
-    assert inline_csvs(request.body) == []
+    assert inline_blobs(request.body, "text/csv") == []
     assert "Region" not in json.dumps(request.body)
 
 
@@ -226,9 +205,9 @@ def test_large_frame_is_refused_and_sample_sends_a_told_sample(ip, emulator):
     sampled = run_cell(ip, "%%gemini --sample 100\nSummarise {big}.")
     assert sampled.success, sampled.error
     (request,) = generate_requests(emulator)
-    (csv,) = inline_csvs(request.body)
+    (csv,) = inline_blobs(request.body, "text/csv")
     assert len(pd.read_csv(io.BytesIO(csv))) == 100
-    assert any("sample" in t.lower() and "50,000" in t for t in user_texts(request.body))
+    assert any("sample" in t.lower() and "50,000" in t for t in texts(request.body))
 
 
 def test_other_objects_are_written_as_text(ip, emulator):
@@ -236,7 +215,7 @@ def test_other_objects_are_written_as_text(ip, emulator):
     run = run_cell(ip, "%%gemini\nIs {threshold} a lot? Use {{braces}} literally.")
     assert run.success, run.error
     (request,) = generate_requests(emulator)
-    assert "Is 42.5 a lot? Use {braces} literally." in user_texts(request.body)
+    assert "Is 42.5 a lot? Use {braces} literally." in texts(request.body)
 
 
 # --- 5. streaming display -----------------------------------------------------------

@@ -17,20 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import TIMEOUT, Kernel, generate_requests, shown_text, user_prompts
+from reliability_helpers import REPLIES, TIMEOUT, Kernel, shown_text
+from wire_helpers import generate_requests, user_prompts
 
 pytestmark = pytest.mark.slow
-
-STORY = (
-    "Once upon a time a notebook asked a question about its data, and the answer came "
-    "back in many small pieces over the network, one after another, each a few words "
-    "long, until the whole story had arrived and the cell could finish. The end."
-)
-REPLIES = [
-    {"match": "tell a story", "parts": [{"text": STORY}]},
-    {"match": "say hello", "parts": [{"text": "Hello!"}]},
-    {"match": "say goodbye", "parts": [{"text": "Goodbye!"}]},
-]
 
 
 def shows(text: str) -> Any:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from magic_helpers import run_cell
-from reliability_helpers import generate_requests
+from wire_helpers import generate_requests
 
 from gemini_magic.attachments import _format_size
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from reliability_helpers import Kernel, generate_requests
+from reliability_helpers import Kernel
+from wire_helpers import generate_requests
 
 pytestmark = pytest.mark.slow
 

@@ -5,12 +5,11 @@ Every assertion reads the emulator's request log: what the SDK really put on the
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import pandas as pd
 import pytest
 from magic_helpers import run_cell
+from wire_helpers import file_uris, generate_requests, inline_blobs, parts_of
 
 from gemini_magic.attachments import to_csv_bytes
 
@@ -50,10 +49,6 @@ def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
 BIG = make_frame(10_000)
 
 
-def generate_requests(emulator) -> list:
-    return [r for r in emulator.log if "generatecontent" in r.path.lower()]
-
-
 def upload_starts(emulator) -> list:
     return [
         r
@@ -64,28 +59,6 @@ def upload_starts(emulator) -> list:
 
 def upload_data(emulator) -> list:
     return [r for r in emulator.log if r.path.startswith("/upload/") and "upload_id" in r.query]
-
-
-def parts_of(body: dict, role: str | None = None) -> list[dict]:
-    return [p for c in body["contents"] if role is None or c["role"] == role for p in c["parts"]]
-
-
-def file_uris(body: dict) -> list[str]:
-    return [
-        (p.get("fileData") or p.get("file_data"))["file_uri"]
-        for p in parts_of(body)
-        if "fileData" in p or "file_data" in p
-    ]
-
-
-def inline_blobs(body: dict, prefix: str) -> list[bytes]:
-    found = []
-    for part in parts_of(body):
-        blob = part.get("inlineData") or part.get("inline_data")
-        if blob and (blob.get("mimeType") or blob.get("mime_type", "")).startswith(prefix):
-            data = blob["data"]
-            found.append(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-    return found
 
 
 @pytest.fixture
