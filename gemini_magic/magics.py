@@ -199,7 +199,7 @@ class GeminiMagics(Magics):
         if temperature is not None and not 0.0 <= temperature <= 2.0:
             raise UsageError(f"--temperature must be between 0 and 2, not {temperature:g}.")
         options = AskOptions(
-            model=args.model or self.model,
+            model=self.model if args.model is None else args.model,
             conversation=args.conversation,
             temperature=temperature,
             system_instruction=args.system if args.system is not None else self.system_instruction,
@@ -233,7 +233,10 @@ class GeminiMagics(Magics):
         """
         from gemini_magic import commands
 
-        words = shlex.split(line)
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:  # an unclosed quote
+            raise UsageError(f"Cannot read %gemini {line!r}: {exc}.") from None
         if not words or words[0] == "status":
             return commands.status(self)
         command, rest = words[0], words[1:]

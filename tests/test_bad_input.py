@@ -144,7 +144,9 @@ def test_bad_option_value(ip, emulator, line, words):
     assert sent_nothing(emulator)
 
 
-@pytest.mark.parametrize("model", ["no such model", "gemini:stream", "gemini?x=1", "../x", "a#b"])
+@pytest.mark.parametrize(
+    "model", ["no such model", "gemini:stream", "gemini?x=1", "../x", "a#b", ""]
+)
 def test_malformed_model_name(ip, emulator, model):
     run = fails_and_sends_nothing(
         ip, emulator, f'%%gemini -m "{model}"\nhello', GeminiMagicError, "not a model name"

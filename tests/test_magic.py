@@ -516,3 +516,9 @@ def test_vertex_ai_without_credentials_is_a_clear_error(ip, emulator, monkeypatc
     assert isinstance(run.error, ConfigurationError)
     assert "gcloud auth application-default login" in str(run.error)
     assert len(run.error._render_traceback_()) <= 2
+
+
+def test_an_unclosed_quote_in_a_line_command_is_a_usage_error(ip):
+    run = run_cell(ip, '%gemini save "conversation.json')
+    assert not run.success
+    assert "Cannot read %gemini" in str(run.error)
