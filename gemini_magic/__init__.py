@@ -22,9 +22,8 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
 
     magics = GeminiMagics(shell=ipython)
     ipython.register_magics(magics)
-    note = magics.session.resume()
-    if note:
-        print(note)
+    if magics.session.resumed_note:
+        print(magics.session.resumed_note)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:

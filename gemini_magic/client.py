@@ -70,7 +70,9 @@ def make_client(*, timeout_s: float, base_url: str | None = None) -> genai.Clien
     http_options = types.HttpOptions(timeout=max(1, round(timeout_s * 1000)))
     if base_url is not None:
         http_options.base_url = base_url
-        return genai.Client(api_key=OFFLINE_API_KEY, http_options=http_options)
+        # vertexai=False: the emulator speaks the Gemini API even where the Vertex AI
+        # variables are set for other work.
+        return genai.Client(vertexai=False, api_key=OFFLINE_API_KEY, http_options=http_options)
     check_credentials()
     try:
         return genai.Client(http_options=http_options)

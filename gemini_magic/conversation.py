@@ -180,13 +180,6 @@ class Conversation:
                 [exchange.user, exchange.model], replacements
             )
 
-    def usage_totals(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for exchange in self.exchanges:
-            for key, value in exchange.usage.items():
-                totals[key] = totals.get(key, 0) + value
-        return totals
-
 
 def _without_media(content: types.Content) -> types.Content:
     from google.genai import types
@@ -270,17 +263,22 @@ class ConversationStore:
         A crash mid-write leaves the previous file intact.
         """
         target = Path(path).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise _unsaved(target, exc) from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise _unsaved(target, exc) from None
             raise
         return target
 
@@ -325,6 +323,14 @@ class ConversationStore:
                 lines.append(f"## {number}. Gemini{model}\n")
                 lines.append(parts_to_markdown(exchange.model.parts or []) + "\n")
         return "\n".join(lines)
+
+
+def _unsaved(target: Path, exc: OSError) -> HistoryError:
+    return HistoryError(
+        f"The conversation could not be saved to {target}: {exc.strerror or exc}.",
+        hint="The conversation is kept in this session. Choose a writable place with "
+        "%config GeminiMagics.history_file = 'PATH', or '' to stop saving.",
+    )
 
 
 def _fence(body: str, info: str = "") -> str:

@@ -410,6 +410,9 @@ class MarkdownText(_Block):
     """
 
     def __init__(self, text: str = "", *, max_chars: int = MAX_TEXT_CHARS) -> None:
+        #: What is shown: at most ``max_chars`` characters, plus one more to know it was
+        #: cut.  The whole text is on the response object; keeping it here too would make
+        #: a huge streamed answer quadratic.
         self.text = ""
         self.max_chars = max_chars
         self._safe = SafeMarkdown()
@@ -421,7 +424,9 @@ class MarkdownText(_Block):
 
     def append(self, text: str) -> None:
         room = self.max_chars - len(self.text)
-        self.text += text
+        if room < 0:
+            return
+        self.text += text[: room + 1]
         if room > 0:
             self._safe.feed(text[:room])
 

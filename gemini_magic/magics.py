@@ -15,7 +15,7 @@ from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Float, Int, Unicode, observe, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
 
 from gemini_magic.conversation import DEFAULT_NAME
 from gemini_magic.errors import UsageError
@@ -89,8 +89,10 @@ class GeminiMagics(Magics):
     ).tag(config=True)
     context_cache_ttl = Int(
         3600,
-        help="Seconds a context cache lives (it is deleted earlier when the conversation "
-        "changes or the session ends; an expired one is made again when needed).",
+        help="Seconds a context cache lives: it is deleted earlier when the conversation "
+        "changes or the extension is unloaded, and otherwise by the service at the end "
+        "of this time (a kernel that stops leaves it to the service); an expired one is "
+        "made again when needed.",
     ).tag(config=True)
     history_file = Unicode(
         "auto",
@@ -107,7 +109,10 @@ class GeminiMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         # Before the traits are configured: ipython_config.py values fire the observers.
         self.session = GeminiSession(self)
+        self._configured = False
         super().__init__(shell=shell, **kwargs)
+        self._configured = True  # from now on a changed history_file moves the history
+        self.session.resume()  # this notebook's saved conversations, if any
         self._cell_id: str | None = None
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_cell)
@@ -123,11 +128,13 @@ class GeminiMagics(Magics):
                 self.shell.events.unregister("pre_run_cell", self._remember_cell)
         self.session.close()
 
+    # Validators raise TraitError: traitlets then keeps the old value (any other error
+    # would leave the bad one set), and %config reports the message.
     @validate("temperature")
     def _check_temperature(self, proposal: dict[str, Any]) -> float | None:
         value = proposal["value"]
         if value is not None and not 0.0 <= value <= 2.0:
-            raise UsageError(f"temperature must be between 0 and 2, not {value}.")
+            raise TraitError(f"temperature must be between 0 and 2, not {value}.")
         return value
 
     @validate("context_cache_min_tokens", "context_cache_ttl")
@@ -135,12 +142,32 @@ class GeminiMagics(Magics):
         name, value = proposal["trait"].name, proposal["value"]
         least = 1024 if name == "context_cache_min_tokens" else 60
         if value < least:
-            raise UsageError(f"{name} must be at least {least:,}, not {value:,}.")
+            raise TraitError(f"{name} must be at least {least:,}, not {value:,}.")
         return value
+
+    @validate("history_file")
+    def _check_history_file(self, proposal: dict[str, Any]) -> str:
+        """Refuse to move a conversation onto another one (never overwritten, never mixed)."""
+        session = self.session
+        target = session.history_target(proposal["value"])
+        if (
+            self._configured
+            and target is not None
+            and target != session.history_path
+            and target.exists()
+            and not session.store.is_empty()
+        ):
+            raise TraitError(
+                f"{target} already holds a conversation, and this session has one too: "
+                f"load it with %gemini load {target}, or choose another file."
+            )
+        return proposal["value"]
 
     @observe("history_file")
     def _history_moved(self, change: dict[str, Any]) -> None:
         """Save to the new place from now on: resume what is there, or write ours there."""
+        if not self._configured:
+            return  # __init__ resumes once the configuration is complete
         note = self.session.resume()
         if note:
             print(note)
@@ -207,7 +234,7 @@ class GeminiMagics(Magics):
             stream=self.stream and not args.no_stream,
             sample=args.sample,
             show_thoughts=args.thoughts or self.show_thoughts,
-            cell_id=self._cell_id,
+            cell_id=self._take_cell_id(),
         )
         response = self.session.ask(cell.strip(), self.shell.user_ns, options)
         self.shell.user_ns[LAST_RESPONSE_NAME] = response
@@ -215,6 +242,14 @@ class GeminiMagics(Magics):
             self.shell.user_ns[args.output] = response
         if args.code_cell and response.code:
             self.shell.set_next_input("\n\n".join(response.code), replace=False)
+        # Saved last: the answer is kept (above) even if saving it fails.
+        self.session.autosave()
+
+    def _take_cell_id(self) -> str | None:
+        """The running cell's id, once: a second prompt from the same cell (a loop over
+        ``run_cell_magic``) is a new turn, not a re-run of the first."""
+        cell_id, self._cell_id = self._cell_id, None
+        return cell_id
 
     # --- %gemini ------------------------------------------------------------------
 

@@ -12,10 +12,11 @@ already seen half an answer and a retry would show a different one below it.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.conversation import merge_parts
@@ -74,8 +75,6 @@ class Answer:
     model_version: str | None
     finish_reason: str | None
     latency_s: float
-    attempts: int = 1
-    raw_parts: list[types.Part] = field(default_factory=list)
 
 
 class _Progress:
@@ -174,8 +173,6 @@ def send(
             model_version=progress.model_version,
             finish_reason=progress.finish_reason,
             latency_s=time.perf_counter() - started,
-            attempts=attempt,
-            raw_parts=progress.parts,
         )
 
 
@@ -189,7 +186,15 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _retry_after(exc: BaseException) -> float | None:
-    """The service's ``Retry-After`` (seconds or an HTTP date), if it sent one."""
+    """How long the service asked us to wait, if it said so.
+
+    The Gemini API puts it in the error body (``google.rpc.RetryInfo``, ``"retryDelay":
+    "37s"``); HTTP servers and proxies use the ``Retry-After`` header (seconds or an HTTP
+    date).  A value that cannot be read is ignored: the back-off applies instead.
+    """
+    delay = _retry_info_delay(getattr(exc, "details", None))
+    if delay is not None:
+        return delay
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     value = headers.get("retry-after") if headers is not None else None
@@ -198,8 +203,29 @@ def _retry_after(exc: BaseException) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, as RFC 5322 means it
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _retry_info_delay(details: Any) -> float | None:
+    """``retryDelay`` of a ``google.rpc.RetryInfo`` in an error body, in seconds."""
+    error = details.get("error") if isinstance(details, dict) else None
+    items = error.get("details") if isinstance(error, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("RetryInfo"):
+            delay = item.get("retryDelay")
+            if isinstance(delay, str) and delay.endswith("s"):
+                try:
+                    return max(0.0, float(delay[:-1]))
+                except ValueError:
+                    return None
+    return None
 
 
 def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError:

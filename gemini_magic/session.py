@@ -160,7 +160,7 @@ class GeminiSession:
         A file that is not ours, or is damaged, is moved aside (never overwritten) and
         the error is kept to be raised by the next prompt.  Returns a one-line note.
         """
-        self.history_path = self._configured_history_path()
+        self.history_path = self.history_target(self.settings.history_file)
         path = self.history_path
         if path is None or not path.exists():
             return None
@@ -181,15 +181,17 @@ class GeminiSession:
         )
         return self.resumed_note
 
-    def _configured_history_path(self) -> Path | None:
-        setting = self.settings.history_file.strip()
+    def autosave(self) -> None:
+        """Save the conversations beside the notebook (``history_file``), if anywhere."""
+        if self.history_path is not None:
+            self.store.save(self.history_path)
+
+    def history_target(self, setting: str) -> Path | None:
+        """Where a ``history_file`` setting saves to (None: nowhere)."""
+        setting = setting.strip()
         if setting == "auto":
             return notebook_history_path()
         return Path(setting).expanduser() if setting else None
-
-    def autosave(self) -> None:
-        if self.history_path is not None:
-            self.store.save(self.history_path)
 
     # --- one prompt ---------------------------------------------------------------
 
@@ -200,7 +202,9 @@ class GeminiSession:
 
         Nothing is sent when the prompt or a reference is bad.  The turn enters the
         conversation only when the answer arrived whole; on any error or interrupt the
-        shown part stays, marked incomplete, and the conversation is as it was.
+        shown part stays, marked incomplete, and the conversation is as it was.  The
+        caller saves the conversation (:meth:`autosave`) once it has kept the answer, so
+        a failed save cannot lose it.
         """
         from gemini_magic.attachments import prepare_prompt
         from gemini_magic.display import StreamView
@@ -229,8 +233,6 @@ class GeminiSession:
         )
         for hint in prepared.hints:
             view.notice(hint)
-        if options.new and options.conversation in self.store.conversations:
-            self.store.reset(options.conversation)
         conversation = self.store.get(options.conversation)
         uploads = self.uploads()
         user_parts: list[types.Part] = []
@@ -251,10 +253,13 @@ class GeminiSession:
             if options.show_thoughts
             else None,
         )
-        contents = [
-            *conversation.context_for(options.cell_id, resend_media=settings.resend_media),
-            user,
-        ]
+        # --new: sent without the history, which is forgotten only once the answer came.
+        history = (
+            []
+            if options.new
+            else conversation.context_for(options.cell_id, resend_media=settings.resend_media)
+        )
+        contents = [*history, user]
         view.notice(_sent_line(prepared.sent_summary(), earlier=(len(contents) - 1) // 2))
         shown = 0
 
@@ -284,6 +289,9 @@ class GeminiSession:
         user = contents[-1]
         offline = OFFLINE_MARK in (answer.model_version or "")
         usage = _usage_dict(answer.usage)
+        if options.new:
+            self.store.reset(options.conversation)
+            conversation = self.store.get(options.conversation)
         conversation.record(
             Exchange(
                 user=user,
@@ -296,7 +304,6 @@ class GeminiSession:
         )
         for key, value in usage.items():
             self.usage_totals[key] = self.usage_totals.get(key, 0) + value
-        self.autosave()
         response = GeminiResponse(
             prompt=template,
             parts=answer.parts,
@@ -308,6 +315,11 @@ class GeminiSession:
             conversation=options.conversation,
             finish_reason=answer.finish_reason,
         )
+        if answer.finish_reason not in _COMPLETE:
+            view.notice(
+                f"⚠ The answer ended early (finish reason {answer.finish_reason}): what is "
+                "shown is all the service sent, and it was kept in the conversation."
+            )
         view.finish(response.footer)
         return response
 
@@ -379,6 +391,10 @@ class GeminiSession:
                 for conversation in self.store:
                     conversation.replace_files(replacements)
                 view.notice("An uploaded attachment had expired; it was uploaded again.")
+
+
+#: Finish reasons of an answer that ended as the model meant it to.
+_COMPLETE = frozenset({None, "STOP", "FINISH_REASON_UNSPECIFIED"})
 
 
 def _sent_line(summary: str, *, earlier: int) -> str:

@@ -38,7 +38,9 @@ class UploadCache:
         self._client = client
         self.threshold = threshold
         self.enabled = enabled
-        self._by_digest: dict[str, _Upload] = {}
+        #: Keyed by content and file name: the sandbox sees an upload under the name it
+        #: was uploaded with, so the same frame attached as ``{a}`` and ``{b}`` is two files.
+        self._by_content: dict[tuple[str, str], _Upload] = {}
         self._by_uri: dict[str, _Upload] = {}
         #: Bytes sent through the Files API by this cache: for the usage display and tests.
         self.uploaded_bytes = 0
@@ -55,7 +57,7 @@ class UploadCache:
                     display_name=attachment.filename,
                 )
             )
-        upload = self._by_digest.get(attachment.digest) or self._upload(attachment)
+        upload = self._by_content.get(_key(attachment)) or self._upload(attachment)
         return types.Part(
             file_data=types.FileData(file_uri=upload.uri, mime_type=attachment.mime_type)
         )
@@ -70,7 +72,7 @@ class UploadCache:
             ),
         )
         upload = _Upload(name=file.name or "", uri=file.uri or "", attachment=attachment)
-        self._by_digest[attachment.digest] = upload
+        self._by_content[_key(attachment)] = upload
         self._by_uri[upload.uri] = upload
         self.uploaded_bytes += len(attachment.data)
         return upload
@@ -103,10 +105,14 @@ class UploadCache:
                         text=f"[an attached file ({uri}) from an earlier turn has expired]"
                     )
                     continue
-                del self._by_digest[known.attachment.digest]
+                del self._by_content[_key(known.attachment)]
                 del self._by_uri[uri]
                 replacements[uri] = self.part_for(known.attachment)
         return replacements or None
+
+
+def _key(attachment: Attachment) -> tuple[str, str]:
+    return attachment.digest, attachment.filename
 
 
 def replace_files(

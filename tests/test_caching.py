@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from google.genai import types
 from magic_helpers import run_cell
+from traitlets import TraitError
 from wire_helpers import generate_requests, texts
 
 from gemini_magic.caching import estimate_tokens, service_minimum
-from gemini_magic.errors import UsageError
 
 PLAIN = [{"match": ".", "parts": [{"text": "Noted."}]}]
 
@@ -240,10 +240,11 @@ def test_closing_the_session_deletes_its_caches(ip, plain):
 
 def test_settings_below_the_service_minimum_are_refused(ip):
     magics = ip.magics_manager.registry["GeminiMagics"]
-    with pytest.raises(UsageError, match="at least 1,024"):
+    with pytest.raises(TraitError, match="at least 1,024"):
         magics.context_cache_min_tokens = 500
-    with pytest.raises(UsageError, match="at least 60"):
+    with pytest.raises(TraitError, match="at least 60"):
         magics.context_cache_ttl = 5
+    assert (magics.context_cache_min_tokens, magics.context_cache_ttl) == (32_768, 3600)
 
 
 def test_the_estimate_counts_text_csv_files_and_images():

@@ -12,6 +12,8 @@ takes the first queued fault that applies to it.  Kinds:
 ``drop``            the connection is closed after ``after`` events (or, for a plain
                     generateContent, in the middle of the body).
 ``huge``            the reply is ``size`` characters of text (default 2,000,000).
+``finish``          the usual reply, ended with finishReason ``reason`` (default
+                    ``MAX_TOKENS``) instead of ``STOP``.
 ``expire_file``     immediate, not queued: the file ``name`` (or every uploaded file)
                     expires now, so later references get 403 as on the service.
 ``expire_cache``    immediate, not queued: the context cache ``name`` (or every cache)
@@ -39,6 +41,7 @@ _KINDS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
     "malformed_event": (frozenset({STREAM}), {"after": 1}),
     "drop": (frozenset({GENERATE, STREAM}), {"after": 1}),
     "huge": (frozenset({GENERATE, STREAM}), {"size": 2_000_000}),
+    "finish": (frozenset({GENERATE, STREAM}), {"reason": "MAX_TOKENS"}),
 }
 IMMEDIATE_KINDS = frozenset({"expire_file", "expire_cache"})
 KINDS = frozenset(_KINDS) | IMMEDIATE_KINDS

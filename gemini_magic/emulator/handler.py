@@ -337,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             whole = list(parts)
             body = {
-                "candidates": [_candidate(whole, final=True)],
+                "candidates": [_candidate(whole, final=True, fault=fault)],
                 "usageMetadata": usage_metadata(
                     request.prompt_tokens, whole, request.cached_tokens
                 ),
@@ -379,7 +379,7 @@ class Handler(BaseHTTPRequestHandler):
                     self._after_event(sent, fault)
                 pending = piece
         final = {
-            "candidates": [_candidate([pending] if pending else [], final=True)],
+            "candidates": [_candidate([pending] if pending else [], final=True, fault=fault)],
             "usageMetadata": usage_metadata(request.prompt_tokens, whole, request.cached_tokens),
             **envelope,
         }
@@ -609,10 +609,13 @@ def _closing(parts: Iterator[dict[str, Any]], sandbox: Sandbox) -> Iterator[dict
     sandbox.close()
 
 
-def _candidate(parts: list[dict[str, Any]], final: bool = False) -> dict[str, Any]:
+def _candidate(
+    parts: list[dict[str, Any]], final: bool = False, fault: Fault | None = None
+) -> dict[str, Any]:
     candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
     if final:
-        candidate["finishReason"] = "STOP"
+        finish = fault is not None and fault.kind == "finish"
+        candidate["finishReason"] = fault.params["reason"] if finish else "STOP"
     return candidate
 
 
