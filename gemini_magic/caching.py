@@ -39,6 +39,8 @@ CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 258
 
 Notice = Callable[[str], None]
+#: The size of an uploaded file from its URI, when the session already knows it.
+KnownSize = Callable[[str], "int | None"]
 
 
 def service_minimum(model: str) -> int:
@@ -114,9 +116,12 @@ def _is_gone(error: GeminiAPIError) -> bool:
 class ContextCache:
     """The explicit cache of one conversation's history prefix (at most one at a time)."""
 
-    def __init__(self, client: genai.Client, *, timeout_s: float) -> None:
+    def __init__(
+        self, client: genai.Client, *, timeout_s: float, known_size: KnownSize = lambda uri: None
+    ) -> None:
         self._client = client
         self._timeout_s = timeout_s
+        self._known_size = known_size
         self.name: str | None = None
         self.cached_turns = 0
         """How many contents of the history the cache holds."""
@@ -280,7 +285,11 @@ class ContextCache:
         return estimate_tokens(contents, self._file_size)
 
     def _file_size(self, uri: str) -> int:
-        """An uploaded file's size in bytes, asked of the Files API once per URI."""
+        """An uploaded file's size in bytes: known if this session uploaded it, else asked
+        of the Files API once per URI."""
+        known = self._known_size(uri)
+        if known is not None:
+            return known
         if uri not in self._file_bytes:
             from google.genai import errors
 
@@ -307,9 +316,15 @@ class ContextCache:
 class ContextCaches:
     """The context caches of one session and client, one per conversation."""
 
-    def __init__(self, client: genai.Client, settings: GeminiMagics) -> None:
+    def __init__(
+        self,
+        client: genai.Client,
+        settings: GeminiMagics,
+        known_size: KnownSize = lambda uri: None,
+    ) -> None:
         self._client = client
         self._settings = settings
+        self._known_size = known_size
         self._by_conversation: dict[str, ContextCache] = {}
 
     def prepare(
@@ -333,7 +348,9 @@ class ContextCaches:
             return contents, config
         cache = self._by_conversation.get(conversation)
         if cache is None:
-            cache = ContextCache(self._client, timeout_s=settings.timeout)
+            cache = ContextCache(
+                self._client, timeout_s=settings.timeout, known_size=self._known_size
+            )
             self._by_conversation[conversation] = cache
         return cache.prepare(
             model,

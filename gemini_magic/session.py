@@ -123,7 +123,9 @@ class GeminiSession:
         from gemini_magic.caching import ContextCaches
 
         if self._context_caches is None:
-            self._context_caches = ContextCaches(self.client(), self.settings)
+            self._context_caches = ContextCaches(
+                self.client(), self.settings, known_size=self.uploads().size_of
+            )
         return self._context_caches
 
     def drop_client(self) -> None:

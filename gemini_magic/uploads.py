@@ -62,6 +62,11 @@ class UploadCache:
             file_data=types.FileData(file_uri=upload.uri, mime_type=attachment.mime_type)
         )
 
+    def size_of(self, uri: str) -> int | None:
+        """The size of a file this cache uploaded (None for any other URI)."""
+        upload = self._by_uri.get(uri)
+        return len(upload.attachment.data) if upload is not None else None
+
     def _upload(self, attachment: Attachment) -> _Upload:
         from google.genai import types
 

@@ -80,6 +80,8 @@ def test_a_long_conversation_over_a_large_frame_uses_one_cache(ip, plain):
     assert usage_2.cached_content_token_count == cache.tokens
     assert usage_2.prompt_token_count - cache.tokens < 20
     assert cache.tokens > len(BIG.to_csv(index=False)) // 4
+    # The uploaded frame's size was known: no Files-API look-up for the estimate.
+    assert not [r for r in plain.log if r.method == "GET" and "/files/" in r.path]
 
 
 def test_cached_requests_carry_no_tools_or_system_instruction(ip, plain):
