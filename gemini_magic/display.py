@@ -575,7 +575,20 @@ class InlineImage(_Block):
         return {self.mime_type: self._base64(), "text/plain": self._plain()}, {}
 
 
-class InlineDataPlaceholder(_Block):
+class _NotDisplayed(_Block):
+    """Something shown only by name: ``[<describe()>: not displayed]``."""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def _markdown(self) -> str:
+        return f"*[{_markdown_literal(self.describe())}: not displayed]*"
+
+    def _plain(self) -> str:
+        return f"[{self.describe()}: not displayed]"
+
+
+class InlineDataPlaceholder(_NotDisplayed):
     """Inline data we do not render (SVG could carry script; others have no viewer)."""
 
     def __init__(self, mime_type: str, size: int, name: str | None = None) -> None:
@@ -587,24 +600,15 @@ class InlineDataPlaceholder(_Block):
         name = f" “{self.name}”" if self.name else ""
         return f"{self.mime_type}{name}, {human_size(self.size)}"
 
-    def _markdown(self) -> str:
-        return f"*[{_markdown_literal(self.describe())}: not displayed]*"
 
-    def _plain(self) -> str:
-        return f"[{self.describe()}: not displayed]"
-
-
-class UnsupportedPart(_Block):
+class UnsupportedPart(_NotDisplayed):
     """A part of a kind this renderer does not know (shown, never silently dropped)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
-    def _markdown(self) -> str:
-        return f"*[{_markdown_literal(self.kind)} part: not displayed]*"
-
-    def _plain(self) -> str:
-        return f"[{self.kind} part: not displayed]"
+    def describe(self) -> str:
+        return f"{self.kind} part"
 
 
 class Notice(_Block):
