@@ -120,7 +120,6 @@ def magic_conversation(
         arm.prompt_tokens += usage.prompt_token_count or 0
         arm.cached_tokens += usage.cached_content_token_count or 0
     magics.close()  # deletes its caches
-    shell.configurables.remove(magics)
     return arm
 
 

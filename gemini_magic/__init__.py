@@ -20,16 +20,21 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register ``%%gemini`` / ``%gemini`` with ``ipython`` (called by ``%load_ext``)."""
     from gemini_magic.magics import GeminiMagics
 
+    unload_ipython_extension(ipython)  # an instance left by an earlier load, if any
     magics = GeminiMagics(shell=ipython)
     ipython.register_magics(magics)
-    if magics.session.resumed_note:
+    if magics.session is not None and magics.session.resumed_note:
         print(magics.session.resumed_note)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    """Close the client and any offline emulator the magics started."""
+    """Undo the load: events, ``%config`` entry, client and any offline emulator.
+
+    ``%reload_ext`` calls this and then :func:`load_ipython_extension`, so exactly one
+    ``GeminiMagics`` stays in ``shell.configurables`` (and ``%config`` reaches it).
+    """
     from gemini_magic.magics import GeminiMagics
 
-    magics = ipython.magics_manager.registry.get(GeminiMagics.__name__)
+    magics = ipython.magics_manager.registry.pop(GeminiMagics.__name__, None)
     if magics is not None:
         magics.close()

@@ -27,13 +27,15 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.service_errors import GONE_STATUSES, service_call
+from gemini_magic.uploads import file_name_of
 
 if TYPE_CHECKING:
     from google import genai
     from google.genai import types
 
     from gemini_magic.conversation import ConversationStore
-    from gemini_magic.magics import GeminiMagics
+    from gemini_magic.settings import CacheSettings
 
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 258
@@ -109,10 +111,6 @@ def _setup_key(model: str, config: types.GenerateContentConfig) -> str:
     )
 
 
-def _is_gone(error: GeminiAPIError) -> bool:
-    return error.code in (403, 404)
-
-
 class ContextCache:
     """The explicit cache of one conversation's history prefix (at most one at a time)."""
 
@@ -179,19 +177,16 @@ class ContextCache:
 
         If so it is forgotten, so the next :meth:`prepare` makes a new one.
         """
-        if self.name is None or not _is_gone(error):
+        if self.name is None or error.code not in GONE_STATUSES:
             return False
-        from google.genai import errors
-
         try:
-            self._client.caches.get(name=self.name)
-        except errors.APIError as exc:
-            if exc.code not in (403, 404):
-                raise self._mapped(exc) from None
+            with service_call(self._timeout_s):
+                self._client.caches.get(name=self.name)
+        except GeminiAPIError as exc:
+            if exc.code not in GONE_STATUSES:
+                raise
             self.name = None
             return True
-        except Exception as exc:
-            raise self._mapped(exc) from None
         return False
 
     def drop(self, notice: Notice | None = None) -> None:
@@ -205,10 +200,10 @@ class ContextCache:
         if name is None:
             return
         try:
-            self._client.caches.delete(name=name)
-        except Exception as exc:
-            error = self._mapped(exc)
-            if isinstance(error, GeminiAPIError) and _is_gone(error):
+            with service_call(self._timeout_s):
+                self._client.caches.delete(name=name)
+        except GeminiMagicError as error:
+            if isinstance(error, GeminiAPIError) and error.code in GONE_STATUSES:
                 return
             message = (
                 f"The context cache {name} could not be deleted ({error.message}); "
@@ -244,21 +239,19 @@ class ContextCache:
         from google.genai import types
 
         try:
-            cache = self._client.caches.create(
-                model=model,
-                config=types.CreateCachedContentConfig(
-                    contents=history,
-                    system_instruction=config.system_instruction,
-                    tools=config.tools,
-                    tool_config=config.tool_config,
-                    ttl=f"{ttl_s}s",
-                    display_name="gemini-magic conversation",
-                ),
-            )
-        except Exception as exc:
-            error = self._mapped(exc)
-            if not isinstance(error, GeminiAPIError):
-                raise error from None
+            with service_call(self._timeout_s):
+                cache = self._client.caches.create(
+                    model=model,
+                    config=types.CreateCachedContentConfig(
+                        contents=history,
+                        system_instruction=config.system_instruction,
+                        tools=config.tools,
+                        tool_config=config.tool_config,
+                        ttl=f"{ttl_s}s",
+                        display_name="gemini-magic conversation",
+                    ),
+                )
+        except GeminiAPIError as error:
             references_files = any(p.file_data for c in history for p in c.parts or [])
             if error.code in (400, 403, 404) and not (error.code == 403 and references_files):
                 self._refusal = error.message
@@ -291,39 +284,25 @@ class ContextCache:
         if known is not None:
             return known
         if uri not in self._file_bytes:
-            from google.genai import errors
-
-            name = "files/" + uri.rstrip("/").rsplit("/", 1)[-1]
             try:
-                size = self._client.files.get(name=name).size_bytes or 0
-            except errors.APIError as exc:
-                if exc.code not in (403, 404):
-                    raise self._mapped(exc) from None
+                with service_call(self._timeout_s):
+                    size = self._client.files.get(name=file_name_of(uri)).size_bytes or 0
+            except GeminiAPIError as exc:
+                if exc.code not in GONE_STATUSES:
+                    raise
                 size = 0  # gone: the request's own repair of expired uploads handles it
-            except Exception as exc:
-                raise self._mapped(exc) from None
             self._file_bytes[uri] = size
         return self._file_bytes[uri]
-
-    def _mapped(self, exc: BaseException) -> GeminiMagicError:
-        from gemini_magic.request import map_error
-
-        if isinstance(exc, GeminiMagicError):
-            return exc
-        return map_error(exc, timeout_s=self._timeout_s)
 
 
 class ContextCaches:
     """The context caches of one session and client, one per conversation."""
 
     def __init__(
-        self,
-        client: genai.Client,
-        settings: GeminiMagics,
-        known_size: KnownSize = lambda uri: None,
+        self, client: genai.Client, *, timeout_s: float, known_size: KnownSize = lambda uri: None
     ) -> None:
         self._client = client
-        self._settings = settings
+        self._timeout_s = timeout_s
         self._known_size = known_size
         self._by_conversation: dict[str, ContextCache] = {}
 
@@ -335,29 +314,31 @@ class ContextCaches:
         contents: list[types.Content],
         config: types.GenerateContentConfig,
         notice: Notice,
+        *,
+        settings: CacheSettings,
+        resend_media: bool,
     ) -> tuple[list[types.Content], types.GenerateContentConfig]:
         """What to send for a prompt of ``conversation`` (see :meth:`ContextCache.prepare`).
 
         First drops the caches that no longer match their conversation (reset, load,
         ``--new``), or every cache when caching was switched off.
         """
-        settings = self._settings
-        self._sweep(store, settings.resend_media, notice)
-        if not settings.context_cache:
+        self._sweep(store, resend_media, notice)
+        if not settings.enabled:
             self.close(notice)
             return contents, config
         cache = self._by_conversation.get(conversation)
         if cache is None:
             cache = ContextCache(
-                self._client, timeout_s=settings.timeout, known_size=self._known_size
+                self._client, timeout_s=self._timeout_s, known_size=self._known_size
             )
             self._by_conversation[conversation] = cache
         return cache.prepare(
             model,
             contents,
             config,
-            min_tokens=settings.context_cache_min_tokens,
-            ttl_s=settings.context_cache_ttl,
+            min_tokens=settings.min_tokens,
+            ttl_s=settings.ttl_s,
             notice=notice,
         )
 

@@ -1,18 +1,31 @@
-"""The ``%gemini`` line commands: settings at a glance and conversation housekeeping."""
+"""The ``%gemini`` line commands: settings at a glance and conversation housekeeping.
+
+Each command is an argparse sub-parser with its own ``-h``, so ``%gemini reset -h``
+says how to use it and a wrong word is a one-line usage error.  A command gets the
+session and the configurable that holds the traits (to read the settings, or to switch
+``offline``); it never needs the Magics class itself.
+"""
 
 from __future__ import annotations
 
+import argparse
 import html
+import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from gemini_magic.conversation import DEFAULT_NAME, ConversationStore
 from gemini_magic.errors import UsageError
+from gemini_magic.formatting import count
+from gemini_magic.service_errors import service_call
 
 if TYPE_CHECKING:
-    from gemini_magic.magics import GeminiMagics
+    from traitlets import HasTraits
 
-_SETTINGS = (
+    from gemini_magic.session import GeminiSession
+
+#: The traits ``%gemini`` shows.
+SETTINGS = (
     "model",
     "temperature",
     "system_instruction",
@@ -27,22 +40,76 @@ _SETTINGS = (
 )
 
 
+class _HelpShown(Exception):
+    """``-h`` printed a command's help: nothing else to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises our UsageError instead of exiting the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}.", hint=self.format_usage().strip())
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:
+            raise UsageError(message or f"{self.prog} failed.")
+        raise _HelpShown
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="%gemini", description="Settings and conversation commands.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    def command(name: str, handler: Any, help_text: str) -> _Parser:
+        one = sub.add_parser(name, help=help_text, description=help_text)
+        one.set_defaults(handler=handler)
+        return one
+
+    command("status", status, "Show the settings, conversations and token usage.")
+    reset_parser = command("reset", reset, "Forget a conversation (default: the default one).")
+    reset_parser.add_argument("name", nargs="?", default=DEFAULT_NAME)
+    reset_parser.add_argument("--all", action="store_true", help="Forget every conversation.")
+    command("history", history, "Show a conversation.").add_argument(
+        "name", nargs="?", default=DEFAULT_NAME
+    )
+    command("save", save, "Save every conversation to a JSON file.").add_argument("file")
+    command("load", load, "Replace the conversations with a saved file.").add_argument("file")
+    command("export", export, "Write the conversations as Markdown.").add_argument("file")
+    command("offline", offline, "Answer from the bundled offline emulator.").add_argument(
+        "state", nargs="?", choices=("on", "off")
+    )
+    command("models", models, "List the models the service offers.")
+    return parser
+
+
+def run_command(line: str, session: GeminiSession, configurable: HasTraits) -> Any:
+    """Parse ``%gemini LINE`` and run the command it names (``status`` when none)."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"Cannot read %gemini {line!r}: {exc}.") from None
+    try:
+        args = _build_parser().parse_args(words or ["status"])
+    except _HelpShown:
+        return None
+    if args.command is None:  # only options, e.g. "%gemini --bogus" was refused above
+        raise UsageError("Name a %gemini command.", hint=_build_parser().format_usage())
+    return args.handler(session, configurable, args)
+
+
 class Status:
     """``%gemini`` with no arguments: model, options, conversations, token usage."""
 
-    def __init__(self, magics: GeminiMagics) -> None:
-        session = magics.session
-        self.settings = {name: getattr(magics, name) for name in _SETTINGS}
+    def __init__(self, settings: dict[str, Any], session: GeminiSession) -> None:
+        self.settings = settings
         self.conversations = {c.name: len(c.exchanges) for c in session.store}
         self.usage = dict(session.usage_totals)
-        self.history_path = session.history_path
+        self.history_path = session.history.path
         self.emulator_url = session.emulator.url if session.emulator else None
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [(name, repr(value)) for name, value in self.settings.items()]
-        convs = ", ".join(
-            f"{name} ({n} turn{'' if n == 1 else 's'})" for name, n in self.conversations.items()
-        )
+        convs = ", ".join(f"{name} ({count(n, 'turn')})" for name, n in self.conversations.items())
         rows.append(("conversations", convs))
         used = self.usage
         rows.append(
@@ -72,35 +139,30 @@ class Status:
         return f"<b>gemini-magic settings</b><table>{body}</table>"
 
 
-def status(magics: GeminiMagics) -> Status:
+def status(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> Status:
     """The settings panel: a widget panel where widgets render, plain text everywhere."""
     from gemini_magic.panel import show_panel
 
-    show_panel(magics)
-    return Status(magics)
+    show_panel(configurable, session)
+    return Status({name: getattr(configurable, name) for name in SETTINGS}, session)
 
 
-def reset(magics: GeminiMagics, args: list[str]) -> None:
-    store = magics.session.store
-    if args == ["--all"]:
-        store.reset(None)
+def reset(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
+    if args.all:
+        session.store.reset(None)
         print("All conversations were reset.")
-    elif len(args) <= 1:
-        name = args[0] if args else DEFAULT_NAME
-        store.reset(name)
-        print(f"Conversation {name!r} was reset.")
     else:
-        raise UsageError("Usage: %gemini reset [NAME | --all]")
-    magics.session.autosave()
+        session.store.reset(args.name)
+        print(f"Conversation {args.name!r} was reset.")
+    session.autosave()
 
 
 class History:
     """A readable view of one conversation (Markdown, with a text fallback)."""
 
     def __init__(self, store: ConversationStore, name: str) -> None:
-        conversation = store.get(name)
         single = ConversationStore()
-        single.conversations = {name: conversation}
+        single.conversations = {name: store.conversations[name]}
         self.markdown = single.to_markdown()
 
     def __repr__(self) -> str:
@@ -112,73 +174,55 @@ class History:
         return safe_markdown(self.markdown)
 
 
-def history(magics: GeminiMagics, args: list[str]) -> History:
-    if len(args) > 1:
-        raise UsageError("Usage: %gemini history [NAME]")
-    name = args[0] if args else DEFAULT_NAME
-    store = magics.session.store
-    if name not in store.conversations:
+def history(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> History:
+    store = session.store
+    if args.name not in store.conversations:
         raise UsageError(
-            f"There is no conversation named {name!r}.",
+            f"There is no conversation named {args.name!r}.",
             hint=f"Conversations: {', '.join(sorted(store.conversations))}.",
         )
-    return History(store, name)
+    return History(store, args.name)
 
 
-def _one_path(args: list[str], usage: str) -> Path:
-    if len(args) != 1:
-        raise UsageError(f"Usage: %gemini {usage}")
-    return Path(args[0]).expanduser()
+def save(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
+    path = session.store.save(Path(args.file).expanduser())
+    print(f"Saved {_turns(session.store)} to {path}.")
 
 
-def save(magics: GeminiMagics, args: list[str]) -> None:
-    path = magics.session.store.save(_one_path(args, "save FILE.json"))
-    print(f"Saved {_turns(magics.session.store)} to {path}.")
+def load(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
+    store = ConversationStore.load(Path(args.file).expanduser())
+    session.replace_store(store)
+    print(f"Loaded {_turns(store)} from {args.file}.")
 
 
-def load(magics: GeminiMagics, args: list[str]) -> None:
-    store = ConversationStore.load(_one_path(args, "load FILE.json"))
-    magics.session.store = store
-    magics.session.autosave()
-    print(f"Loaded {_turns(store)} from {args[0]}.")
+def export(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
+    path = session.store.export_markdown(Path(args.file).expanduser())
+    print(f"Exported {_turns(session.store)} to {path}.")
 
 
-def export(magics: GeminiMagics, args: list[str]) -> None:
-    path = magics.session.store.export_markdown(_one_path(args, "export FILE.md"))
-    print(f"Exported {_turns(magics.session.store)} to {path}.")
-
-
-def offline(magics: GeminiMagics, args: list[str]) -> None:
-    if args == ["on"]:
-        magics.offline = True
-        url = magics.session.start_emulator()
+def offline(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
+    if args.state == "on":
+        configurable.offline = True  # type: ignore[attr-defined]
+        url = session.start_emulator()
         print(f"Offline: answers now come from the bundled emulator at {url}.")
-    elif args == ["off"]:
-        magics.offline = False
+    elif args.state == "off":
+        configurable.offline = False  # type: ignore[attr-defined]
         print("Online: answers come from the Gemini service.")
-    elif not args:
-        print("Offline mode is", "on." if magics.offline else "off.")
     else:
-        raise UsageError("Usage: %gemini offline [on | off]")
+        print("Offline mode is", "on." if configurable.offline else "off.")  # type: ignore[attr-defined]
 
 
-def models(magics: GeminiMagics, args: list[str]) -> list[str]:
+def models(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> list[str]:
     """The names of the models the service offers for ``generateContent``."""
-    if args:
-        raise UsageError("Usage: %gemini models")
-    from gemini_magic.request import map_error
-
-    try:
+    with service_call(session.connection.timeout_s):
         return sorted(
             (m.name or "").removeprefix("models/")
-            for m in magics.session.client().models.list()
+            for m in session.client().models.list()
             if not m.supported_actions or "generateContent" in m.supported_actions
         )
-    except Exception as exc:
-        raise map_error(exc, timeout_s=magics.timeout) from None
 
 
 def _turns(store: ConversationStore) -> str:
     turns = sum(len(c.exchanges) for c in store)
-    count = sum(1 for c in store if c.exchanges) or 1
-    return f"{turns} turn(s) in {count} conversation(s)"
+    conversations = sum(1 for c in store if c.exchanges) or 1
+    return f"{turns} turn(s) in {conversations} conversation(s)"

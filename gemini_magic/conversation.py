@@ -18,77 +18,20 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.errors import HistoryError, UsageError
+from gemini_magic.parts import replace_files, without_media
+from gemini_magic.settings import DEFAULT_CONVERSATION as DEFAULT_NAME
 
 if TYPE_CHECKING:
     from google.genai import types
 
 FORMAT = "gemini-magic-conversations"
 VERSION = 1
-DEFAULT_NAME = "default"
-
-
-def merge_parts(parts: Iterable[types.Part]) -> list[types.Part]:
-    """Join the parts of a streamed answer into the parts of one model turn.
-
-    Adjacent text parts of the same kind (thought or not) become one part; every other
-    part (code, result, image) is kept whole and in order.  A thought signature on any
-    of the joined pieces is kept on the joined part: the service needs it back.
-
-    A run of text pieces is joined once, at its end: joining piece by piece built a new
-    ``Part`` (a pydantic validation) and a longer string for every streamed event.
-    """
-    from google.genai import types
-
-    merged: list[types.Part] = []
-    run: list[types.Part] = []  # the text pieces that merged[-1] stands for
-
-    def close_run() -> None:
-        if len(run) > 1:
-            merged[-1] = types.Part(
-                text="".join(p.text or "" for p in run),
-                thought=run[0].thought,
-                thought_signature=next(
-                    (p.thought_signature for p in run if p.thought_signature), None
-                ),
-            )
-        run.clear()
-
-    for part in parts:
-        if (
-            part.text is not None
-            and run
-            and bool(run[0].thought) == bool(part.thought)
-            and not (part.thought_signature and any(p.thought_signature for p in run))
-        ):
-            run.append(part)
-            continue
-        if part.text == "" and not part.thought_signature:
-            continue
-        close_run()
-        merged.append(part)
-        if part.text is not None:
-            run.append(part)
-    close_run()
-    return merged
-
-
-def _image_stand_in(part: types.Part) -> types.Part:
-    """A short text standing in for an inline image or blob the model produced."""
-    from google.genai import types
-
-    blob = part.inline_data
-    size = len(blob.data or b"") if blob is not None else 0
-    mime = (blob.mime_type if blob is not None else None) or "application/octet-stream"
-    return types.Part(
-        text=f"[{mime} output of {size:,} bytes shown to the user; not re-sent]",
-        thought_signature=part.thought_signature,
-    )
 
 
 @dataclass
@@ -102,9 +45,15 @@ class Exchange:
     model_name: str = ""
     usage: dict[str, int] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
+    #: The API the turn went through, and on Interactions the id of its interaction
+    #: (the next turn names it as ``previous_interaction_id``).
+    api: str = "generate_content"
+    interaction_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "api": self.api,
+            "interaction_id": self.interaction_id,
             "cell_id": self.cell_id,
             "prompt": self.prompt,
             "model_name": self.model_name,
@@ -126,6 +75,8 @@ class Exchange:
             model_name=str(data.get("model_name", "")),
             usage={str(k): int(v) for k, v in (data.get("usage") or {}).items()},
             created=float(data.get("created", 0.0)),
+            api=str(data.get("api") or "generate_content"),
+            interaction_id=data.get("interaction_id"),
         )
 
 
@@ -152,45 +103,39 @@ class Conversation:
         question.  Inline media the model produced are replaced by a short text unless
         ``resend_media``: they cost tokens every turn and the model has seen them.
         """
-        position = self._position(cell_id)
-        exchanges = self.exchanges if position is None else self.exchanges[:position]
         contents: list[types.Content] = []
-        for exchange in exchanges:
+        for exchange in self.before(cell_id):
             contents.append(exchange.user)
             if resend_media:
                 contents.append(exchange.model)
             else:
-                contents.append(_without_media(exchange.model))
+                contents.append(without_media(exchange.model))
         return contents
 
+    def before(self, cell_id: str | None) -> list[Exchange]:
+        """The exchanges a new prompt from ``cell_id`` follows: all of them, or for a
+        re-run cell those before its own turn (re-running branches from there)."""
+        position = self._position(cell_id)
+        return self.exchanges if position is None else self.exchanges[:position]
+
     def record(self, exchange: Exchange) -> None:
-        """Add ``exchange``, replacing the earlier exchange of the same cell."""
+        """Add ``exchange``; a re-run cell's replaces its own and the turns after it.
+
+        The re-run branched the conversation at that cell: the later turns answered the
+        old branch (and on Interactions chain from it), so they leave the conversation.
+        """
         position = self._position(exchange.cell_id)
         if position is None:
             self.exchanges.append(exchange)
         else:
-            self.exchanges[position] = exchange
+            self.exchanges[position:] = [exchange]
 
     def replace_files(self, replacements: dict[str, types.Part]) -> None:
         """Swap ``fileData`` parts whose upload expired (see ``UploadCache.repair``)."""
-        from gemini_magic.uploads import replace_files
-
         for exchange in self.exchanges:
             exchange.user, exchange.model = replace_files(
                 [exchange.user, exchange.model], replacements
             )
-
-
-def _without_media(content: types.Content) -> types.Content:
-    from google.genai import types
-
-    parts = content.parts or []
-    if not any(p.inline_data is not None for p in parts):
-        return content
-    return types.Content(
-        role=content.role,
-        parts=[_image_stand_in(p) if p.inline_data is not None else p for p in parts],
-    )
 
 
 class ConversationStore:
@@ -309,6 +254,9 @@ class ConversationStore:
         return target
 
     def to_markdown(self) -> str:
+        """Every conversation as Markdown, each answer as the answer object writes it."""
+        from gemini_magic.response import answer_markdown
+
         lines: list[str] = []
         for conv in self:
             if not conv.exchanges and conv.name != DEFAULT_NAME:
@@ -321,7 +269,7 @@ class ConversationStore:
                 lines.append(exchange.prompt.strip() + "\n")
                 model = f" ({exchange.model_name})" if exchange.model_name else ""
                 lines.append(f"## {number}. Gemini{model}\n")
-                lines.append(parts_to_markdown(exchange.model.parts or []) + "\n")
+                lines.append(answer_markdown(exchange.model.parts or []) + "\n")
         return "\n".join(lines)
 
 
@@ -331,33 +279,3 @@ def _unsaved(target: Path, exc: OSError) -> HistoryError:
         hint="The conversation is kept in this session. Choose a writable place with "
         "%config GeminiMagics.history_file = 'PATH', or '' to stop saving.",
     )
-
-
-def _fence(body: str, info: str = "") -> str:
-    fence = "```"
-    while fence in body:
-        fence += "`"
-    return f"{fence}{info}\n{body.rstrip()}\n{fence}"
-
-
-def parts_to_markdown(parts: Iterable[types.Part]) -> str:
-    """A model turn as Markdown: text as is, code and results fenced, media as notes."""
-    chunks: list[str] = []
-    for part in parts:
-        if part.thought:
-            continue
-        if part.text is not None:
-            chunks.append(part.text.strip())
-        elif part.executable_code is not None:
-            chunks.append(_fence(part.executable_code.code or "", "python"))
-        elif part.code_execution_result is not None:
-            result = part.code_execution_result
-            outcome = str(getattr(result.outcome, "value", result.outcome) or "")
-            label = "" if outcome in ("OUTCOME_OK", "") else f"{outcome}\n"
-            chunks.append(_fence(label + (result.output or ""), "text"))
-        elif part.inline_data is not None:
-            blob = part.inline_data
-            chunks.append(f"*[{blob.mime_type}, {len(blob.data or b''):,} bytes]*")
-        elif part.file_data is not None:
-            chunks.append(f"*[file {part.file_data.display_name or part.file_data.file_uri}]*")
-    return "\n\n".join(c for c in chunks if c)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import re
 
+from IPython.core.error import UsageError as _IPythonUsageError
+
 _KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _KEY_PATTERN = re.compile(r"AIza[0-9A-Za-z_\-]{20,}")
 
@@ -36,7 +38,12 @@ class GeminiMagicError(Exception):
     """Base of every error gemini_magic raises.
 
     ``hint`` is an optional second line telling the user what to do about it.
+    ``retryable`` and ``retry_after`` say whether the same call may succeed later, and
+    when the service asked to be tried again (set where SDK failures are mapped).
     """
+
+    retryable: bool = False
+    retry_after: float | None = None
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         self.message = redact(message)
@@ -51,8 +58,12 @@ class GeminiMagicError(Exception):
         return lines
 
 
-class UsageError(GeminiMagicError):
-    """The cell or line could not be understood: bad option, empty prompt, bad braces."""
+class UsageError(GeminiMagicError, _IPythonUsageError):
+    """The cell or line could not be understood: bad option, empty prompt, bad braces.
+
+    Also an IPython ``UsageError``, so code that catches IPython's (the kernel's magic
+    machinery, user code) still does; there is one class with this role, not two.
+    """
 
 
 class ReferenceNotFound(UsageError):

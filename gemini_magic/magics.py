@@ -4,27 +4,34 @@ Configuration lives in traits of :class:`GeminiMagics`, so ``%config GeminiMagic
 = "..."`` and ``c.GeminiMagics.model = "..."`` in ``ipython_config.py`` both work.  A
 cell's options override the traits for that cell only.
 
-The work happens in :class:`gemini_magic.session.GeminiSession`; this module only parses.
+This module only parses: it turns the traits plus the cell's options into one frozen
+:class:`~gemini_magic.settings.TurnSettings` and hands it to
+:func:`gemini_magic.turn.run_turn`.  Nothing below it reads a trait.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shlex
 from typing import Any
 
+from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
-from gemini_magic.conversation import DEFAULT_NAME
-from gemini_magic.errors import UsageError
-from gemini_magic.session import AskOptions, GeminiSession
+from gemini_magic.errors import GeminiMagicError, UsageError
+from gemini_magic.session import GeminiSession
+from gemini_magic.settings import (
+    DEFAULT_CONVERSATION,
+    CacheSettings,
+    Connection,
+    Limits,
+    RetryPolicy,
+    TurnSettings,
+)
 
 #: Where the last answer always is, in the user's namespace.
 LAST_RESPONSE_NAME = "_gemini"
-
-_COMMANDS = ("reset", "history", "save", "load", "export", "offline", "models", "status")
 
 
 @magics_class
@@ -106,13 +113,14 @@ class GeminiMagics(Magics):
         config=True
     )
 
+    #: The session of this extension instance; made once the traits are configured.
+    session: GeminiSession | None = None
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        # Before the traits are configured: ipython_config.py values fire the observers.
-        self.session = GeminiSession(self)
-        self._configured = False
-        super().__init__(shell=shell, **kwargs)
-        self._configured = True  # from now on a changed history_file moves the history
-        self.session.resume()  # this notebook's saved conversations, if any
+        super().__init__(shell=shell, **kwargs)  # loads ipython_config.py values
+        self.session = GeminiSession(self._connection(), self.history_file)
+        self.observe(self._history_moved, names="history_file")
+        self.observe(self._connection_changed, names=["offline", "offline_replies", "timeout"])
         self._cell_id: str | None = None
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_cell)
@@ -122,11 +130,21 @@ class GeminiMagics(Magics):
         self._cell_id = getattr(info, "cell_id", None)
 
     def close(self) -> None:
-        """Stop the emulator and close the client (``%unload_ext``)."""
-        if self.shell is not None:
+        """Undo what ``__init__`` registered, stop the emulator, close the client."""
+        shell = self.shell
+        if shell is not None:
             with contextlib.suppress(ValueError):
-                self.shell.events.unregister("pre_run_cell", self._remember_cell)
-        self.session.close()
+                shell.events.unregister("pre_run_cell", self._remember_cell)
+            configurables = getattr(shell, "configurables", [])
+            while self in configurables:
+                configurables.remove(self)
+        if self.session is not None:
+            self.session.close()
+
+    def _connection(self) -> Connection:
+        return Connection(
+            offline=self.offline, offline_replies=self.offline_replies, timeout_s=self.timeout
+        )
 
     # Validators raise TraitError: traitlets then keeps the old value (any other error
     # would leave the bad one set), and %config reports the message.
@@ -147,39 +165,30 @@ class GeminiMagics(Magics):
 
     @validate("history_file")
     def _check_history_file(self, proposal: dict[str, Any]) -> str:
-        """Refuse to move a conversation onto another one (never overwritten, never mixed)."""
-        session = self.session
-        target = session.history_target(proposal["value"])
-        if (
-            self._configured
-            and target is not None
-            and target != session.history_path
-            and target.exists()
-            and not session.store.is_empty()
-        ):
-            raise TraitError(
-                f"{target} already holds a conversation, and this session has one too: "
-                f"load it with %gemini load {target}, or choose another file."
-            )
+        """Refuse to move a conversation onto another one (never overwritten, never mixed).
+
+        While ipython_config.py is applied there is no session yet, so nothing to protect.
+        """
+        if self.session is not None:
+            try:
+                self.session.history.check_move(proposal["value"], self.session.store)
+            except GeminiMagicError as exc:
+                raise TraitError(exc.message) from None
         return proposal["value"]
 
-    @observe("history_file")
     def _history_moved(self, change: dict[str, Any]) -> None:
         """Save to the new place from now on: resume what is there, or write ours there."""
-        if not self._configured:
-            return  # __init__ resumes once the configuration is complete
-        note = self.session.resume()
+        note = self._session.move_history(change["new"])
         if note:
             print(note)
-        elif not self.session.store.is_empty():
-            self.session.autosave()
 
-    @observe("offline", "timeout")
-    def _settings_changed(self, change: dict[str, Any]) -> None:
-        self.session.drop_client()
-        if change["name"] == "offline" and not change["new"] and self.session.emulator:
-            self.session.emulator.stop()
-            self.session.emulator = None
+    def _connection_changed(self, change: dict[str, Any]) -> None:
+        self._session.reconnect(self._connection())
+
+    @property
+    def _session(self) -> GeminiSession:
+        assert self.session is not None, "GeminiMagics.__init__ makes the session"
+        return self.session
 
     # --- %%gemini -----------------------------------------------------------------
 
@@ -190,7 +199,7 @@ class GeminiMagics(Magics):
     @argument(
         "-c",
         "--conversation",
-        default=DEFAULT_NAME,
+        default=DEFAULT_CONVERSATION,
         help="Named conversation to continue (several per notebook).",
     )
     @argument("--new", action="store_true", help="Start the conversation afresh.")
@@ -215,17 +224,43 @@ class GeminiMagics(Magics):
             %%gemini [-m MODEL] [-t TEMP] [-s SYSTEM] [-c NAME] [--new] [-o VAR]
             Which region grew fastest in {sales}? Plot revenue by month.
         """
-        args = parse_argstring(self.gemini, line)
+        from gemini_magic.turn import run_turn
+
+        args = self._parse(line)
+        settings = self._turn_settings(args)
+        response = run_turn(self._session, settings, cell.strip(), self.shell.user_ns)
+        self.shell.user_ns[LAST_RESPONSE_NAME] = response
+        if args.output:
+            self.shell.user_ns[args.output] = response
+        if args.code_cell and response.code:
+            self.shell.set_next_input("\n\n".join(response.code), replace=False)
+        # Saved last: the answer is kept (above) even if saving it fails.
+        self._session.autosave()
+
+    def _parse(self, line: str) -> Any:
+        """The cell's options; a bad one is our UsageError (one line, nothing sent)."""
+        try:
+            args = parse_argstring(self.gemini, line)
+        except IPythonUsageError as exc:
+            if isinstance(exc, UsageError):
+                raise
+            raise UsageError(
+                str(exc).replace("%%gemini: error: ", ""), hint="See %%gemini? for the options."
+            ) from None
         for name in ("model", "system", "conversation", "output"):
             setattr(args, name, _unquote(getattr(args, name)))
         if args.output is not None and not args.output.isidentifier():
             raise UsageError(f"-o needs a Python variable name, not {args.output!r}.")
         if args.sample is not None and args.sample < 1:
             raise UsageError(f"--sample needs a positive number of rows, not {args.sample}.")
+        return args
+
+    def _turn_settings(self, args: Any) -> TurnSettings:
+        """The traits with this cell's options applied: the one value a turn gets."""
         temperature = self.temperature if args.temperature is None else args.temperature
         if temperature is not None and not 0.0 <= temperature <= 2.0:
             raise UsageError(f"--temperature must be between 0 and 2, not {temperature:g}.")
-        options = AskOptions(
+        return TurnSettings(
             model=self.model if args.model is None else args.model,
             conversation=args.conversation,
             temperature=temperature,
@@ -233,17 +268,30 @@ class GeminiMagics(Magics):
             new=args.new,
             stream=self.stream and not args.no_stream,
             sample=args.sample,
+            sample_seed=self.sample_seed,
             show_thoughts=args.thoughts or self.show_thoughts,
             cell_id=self._take_cell_id(),
+            timeout_s=self.timeout,
+            retry=RetryPolicy(
+                attempts=self.max_retries + 1,
+                initial_delay=self.retry_initial_delay,
+                max_delay=self.retry_max_delay,
+            ),
+            limits=Limits(
+                max_attachment_bytes=self.max_attachment_bytes,
+                max_inline_chars=self.max_inline_chars,
+                max_prompt_chars=self.max_prompt_chars,
+            ),
+            upload_threshold=self.upload_threshold,
+            resend_media=self.resend_media,
+            context_cache=CacheSettings(
+                enabled=self.context_cache,
+                min_tokens=self.context_cache_min_tokens,
+                ttl_s=self.context_cache_ttl,
+            ),
+            max_output_lines=self.max_output_lines,
+            max_output_chars=self.max_output_chars,
         )
-        response = self.session.ask(cell.strip(), self.shell.user_ns, options)
-        self.shell.user_ns[LAST_RESPONSE_NAME] = response
-        if args.output:
-            self.shell.user_ns[args.output] = response
-        if args.code_cell and response.code:
-            self.shell.set_next_input("\n\n".join(response.code), replace=False)
-        # Saved last: the answer is kept (above) even if saving it fails.
-        self.session.autosave()
 
     def _take_cell_id(self) -> str | None:
         """The running cell's id, once: a second prompt from the same cell (a loop over
@@ -255,7 +303,7 @@ class GeminiMagics(Magics):
 
     @line_magic("gemini")
     def gemini_line(self, line: str) -> Any:
-        """Settings and conversation commands.
+        """Settings and conversation commands (``%gemini COMMAND -h`` for each).
 
         ``%gemini``                      the current settings, conversations and usage
         ``%gemini reset [NAME|--all]``   forget a conversation (default: the default one)
@@ -266,22 +314,9 @@ class GeminiMagics(Magics):
         ``%gemini offline [on|off]``     answer from the bundled offline emulator
         ``%gemini models``               list the models the service offers
         """
-        from gemini_magic import commands
+        from gemini_magic.commands import run_command
 
-        try:
-            words = shlex.split(line)
-        except ValueError as exc:  # an unclosed quote
-            raise UsageError(f"Cannot read %gemini {line!r}: {exc}.") from None
-        if not words or words[0] == "status":
-            return commands.status(self)
-        command, rest = words[0], words[1:]
-        if command not in _COMMANDS:
-            raise UsageError(
-                f"Unknown %gemini command {command!r}.",
-                hint="Commands: " + ", ".join(_COMMANDS) + ". The prompt itself goes in a "
-                "%%gemini cell.",
-            )
-        return getattr(commands, command)(self, rest)
+        return run_command(line, self._session, self)
 
 
 def _unquote(value: str | None) -> str | None:

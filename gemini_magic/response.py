@@ -118,32 +118,7 @@ class GeminiResponse:
 
     def to_markdown(self) -> str:
         """The answer as Markdown for an export: text as is, code and output fenced."""
-        sections: list[str] = []
-        text: list[str] = []
-        for part in self._answer_parts():
-            if part.text is not None:
-                text.append(part.text)
-                continue
-            if text:
-                sections.append("".join(text))
-                text = []
-            if part.executable_code is not None:
-                sections.append(_fenced(part.executable_code.code or "", "python"))
-            elif part.code_execution_result is not None:
-                outcome = outcome_name(part.code_execution_result.outcome)
-                printed = part.code_execution_result.output or ""
-                output = _fenced(printed) if printed.strip() else "(no output)"
-                heading = outcome_heading(outcome)
-                sections.append(f"{heading}\n\n{output}" if heading else output)
-            elif part.inline_data is not None:
-                block = inline_data_block(part.inline_data)
-                if isinstance(block, InlineDataPlaceholder):
-                    sections.append(f"[{block.describe()}]")
-                else:
-                    sections.append(f"[{block.describe(with_size=False)}]")
-        if text:
-            sections.append("".join(text))
-        return "\n\n".join(section.strip("\n") for section in sections if section.strip())
+        return answer_markdown(self.parts)
 
     @property
     def footer(self) -> Footer:
@@ -183,3 +158,34 @@ class GeminiResponse:
         offline = " offline" if self.offline else ""
         extra = f" ({', '.join(counts)})" if counts else ""
         return f"<GeminiResponse {self.model}{offline}: {preview!r}{extra}>"
+
+
+def answer_markdown(parts: Iterable[types.Part]) -> str:
+    """A model turn as Markdown (exports, ``%gemini history``): text as is, code and
+    output fenced, media as short notes; thought summaries left out."""
+    sections: list[str] = []
+    text: list[str] = []
+    for part in (part for part in parts if not part.thought):
+        if part.text is not None:
+            text.append(part.text)
+            continue
+        if text:
+            sections.append("".join(text))
+            text = []
+        if part.executable_code is not None:
+            sections.append(_fenced(part.executable_code.code or "", "python"))
+        elif part.code_execution_result is not None:
+            outcome = outcome_name(part.code_execution_result.outcome)
+            printed = part.code_execution_result.output or ""
+            output = _fenced(printed) if printed.strip() else "(no output)"
+            heading = outcome_heading(outcome)
+            sections.append(f"{heading}\n\n{output}" if heading else output)
+        elif part.inline_data is not None:
+            block = inline_data_block(part.inline_data)
+            if isinstance(block, InlineDataPlaceholder):
+                sections.append(f"[{block.describe()}]")
+            else:
+                sections.append(f"[{block.describe(with_size=False)}]")
+    if text:
+        sections.append("".join(text))
+    return "\n\n".join(section.strip("\n") for section in sections if section.strip())

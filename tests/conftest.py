@@ -58,7 +58,6 @@ def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
     shell.register_magics(magics)
     yield shell
     magics.close()
-    shell.configurables.remove(magics)
     for name in ("_gemini", "answer", "sales", "big", "tricky", "threshold"):
         shell.user_ns.pop(name, None)
 

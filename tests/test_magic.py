@@ -451,7 +451,6 @@ def test_ipython_config_sets_the_traits_before_the_first_prompt(ip, emulator, tm
         assert (tmp_path / "h.json").exists()
     finally:
         magics.close()
-        ip.configurables.remove(magics)
 
 
 def test_moving_the_history_file_saves_the_conversation_there(ip, emulator, tmp_path):
@@ -472,7 +471,7 @@ def test_the_widget_panel_edits_the_same_settings(ip, emulator):
 
     magics = ip.magics_manager.registry["GeminiMagics"]
     assert run_cell(ip, "%%gemini\nhello").success
-    panel = build_panel(magics)
+    panel = build_panel(magics, magics.session)
     (model, temperature), (new, message) = (box.children for box in panel.children)
     model.value = "gemini-2.5-pro"
     temperature.value = 0.4

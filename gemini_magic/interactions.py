@@ -1,0 +1,168 @@
+"""The Interactions API as a :class:`~gemini_magic.backend.Backend` (the default).
+
+The service keeps the conversation: each turn sends only its new input and names the
+interaction it follows (``previous_interaction_id``).  Locally every exchange keeps its
+interaction id and its steps (as parts), for the display, ``%gemini history``, the
+history file and for repairing a chain the service no longer has: stored interactions
+expire (1 day on the free tier, 55 days on paid tiers) or belong to another key, and
+then the turn is sent again with the conversation as input steps, signatures included.
+With ``store=False`` nothing is kept at Google and every turn sends the history so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.backend import Answer, Notice, OnPart
+from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.interaction_steps import (
+    StepReader,
+    content_blocks,
+    history_steps,
+    usage_metadata,
+)
+from gemini_magic.parts import merge_parts, user_content, without_media
+from gemini_magic.service_errors import service_call
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
+
+    from gemini_magic.attachments import PreparedPrompt
+    from gemini_magic.conversation import Conversation, Exchange
+    from gemini_magic.settings import TurnSettings
+    from gemini_magic.uploads import UploadCache
+
+API = "interactions"
+
+#: Statuses with which the service refuses a ``previous_interaction_id`` it does not
+#: have (expired, deleted, another key's or project's): the chain is gone.
+_CHAIN_GONE = frozenset({400, 403, 404})
+
+
+@dataclass(frozen=True)
+class InteractionRequest:
+    """The input of one ``interactions.create`` call and what it continues."""
+
+    user: types.Content
+    #: The recorded turns the model should see, oldest first (for a re-send as steps).
+    turns: tuple[tuple[types.Content, types.Content], ...]
+    previous_id: str | None
+    store: bool
+    earlier_turns: int
+    resent: bool = False
+
+    def input(self) -> Any:
+        """The new turn alone when chained, else the conversation as steps first."""
+        if self.previous_id is not None or not self.turns:
+            return content_blocks(self.user)
+        new = {"type": "user_input", "content": content_blocks(self.user)}
+        return [*history_steps(list(self.turns)), new]
+
+
+class InteractionsBackend:
+    """Builds, sends and repairs Interactions requests for one session."""
+
+    def __init__(self, client: genai.Client, *, uploads: UploadCache, store: bool) -> None:
+        self._client = client
+        self._uploads = uploads
+        self._store = store
+
+    def build(
+        self, prepared: PreparedPrompt, conversation: Conversation, settings: TurnSettings
+    ) -> InteractionRequest:
+        threshold = settings.upload_threshold
+        user = user_content(prepared, lambda a: self._uploads.uri_for(a, threshold))
+        before = [] if settings.new else conversation.before(settings.cell_id)
+        previous = _chain_end(before) if self._store else None
+        turns = tuple(
+            (e.user, e.model if settings.resend_media else without_media(e.model)) for e in before
+        )
+        return InteractionRequest(
+            user=user,
+            turns=turns,
+            previous_id=previous,
+            store=self._store,
+            earlier_turns=len(before),
+        )
+
+    def send(
+        self, request: InteractionRequest, settings: TurnSettings, on_part: OnPart, notice: Notice
+    ) -> Answer:
+        reader = StepReader(on_part)
+        arguments = self._arguments(request, settings)
+        interactions = self._client.interactions
+        try:
+            with service_call(settings.timeout_s):
+                if settings.stream:
+                    with interactions.create(**arguments, stream=True) as events:
+                        for event in events:
+                            reader.event(event)
+                else:
+                    reader.interaction(interactions.create(**arguments))
+        except KeyboardInterrupt:
+            self._cancel(reader.interaction_id, request.store)
+            raise
+        return Answer(
+            parts=merge_parts(reader.parts),
+            usage=usage_metadata(reader.usage),
+            model_version=reader.model,
+            finish_reason=reader.finish_reason,
+            interaction_id=reader.interaction_id if request.store else None,
+        )
+
+    def repair(
+        self, request: InteractionRequest, error: GeminiMagicError, notice: Notice
+    ) -> InteractionRequest | None:
+        """A chain the service refused is sent again as steps, once."""
+        if (
+            request.previous_id is None
+            or request.resent
+            or not isinstance(error, GeminiAPIError)
+            or error.code not in _CHAIN_GONE
+        ):
+            return None
+        turns = len(request.turns)
+        notice(
+            "The stored conversation had expired at the service (or belongs to another "
+            f"key); its {turns} earlier turn{'' if turns == 1 else 's'} were sent again."
+        )
+        return replace(request, previous_id=None, resent=True)
+
+    def _arguments(self, request: InteractionRequest, settings: TurnSettings) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        if settings.temperature is not None:
+            config["temperature"] = settings.temperature
+        if settings.show_thoughts:
+            config["thinking_summaries"] = "auto"
+        arguments: dict[str, Any] = {
+            "model": settings.model,
+            "input": request.input(),
+            "tools": [{"type": "code_execution"}],
+            "store": request.store,
+        }
+        if request.previous_id is not None:
+            arguments["previous_interaction_id"] = request.previous_id
+        if settings.system_instruction:
+            arguments["system_instruction"] = settings.system_instruction
+        if config:
+            arguments["generation_config"] = config
+        return arguments
+
+    def _cancel(self, interaction_id: str | None, stored: bool) -> None:
+        """Ask the service to stop an interrupted interaction (best effort: the user's
+        interrupt wins, and a stored one the service cannot cancel ends by itself)."""
+        if interaction_id is None or not stored:
+            return
+        with contextlib.suppress(GeminiMagicError), service_call(2.0):
+            self._client.interactions.cancel(id=interaction_id, timeout=2.0)
+
+
+def _chain_end(before: list[Exchange]) -> str | None:
+    """The interaction the next turn follows: the last exchange's, if it has one."""
+    if not before:
+        return None
+    last = before[-1]
+    return last.interaction_id if last.api == API else None

@@ -1,0 +1,242 @@
+"""One turn, top to bottom: prepare → build → send → record → answer.
+
+:func:`run_turn` is the whole flow of a ``%%gemini`` prompt, whichever API carries it:
+
+1. **prepare** the attachments: every ``{name}`` is resolved and encoded before anything
+   is sent, so a typo or an oversized frame fails at once with nothing sent;
+2. **build** the request (the backend of the chosen API; large files are uploaded once);
+3. **send** it, streaming the parts into the view, retrying what is worth retrying
+   before anything was shown, and repairing what the service says is gone (an expired
+   upload, context cache or stored conversation) by sending again;
+4. **record** the exchange, only now that the answer arrived whole: a failed or
+   interrupted turn leaves the conversation as it was;
+5. return the **answer** object (``_gemini``, ``-o NAME``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.errors import GeminiAPIError, GeminiMagicError, UsageError
+from gemini_magic.parts import usage_dict
+
+if TYPE_CHECKING:
+    from gemini_magic.attachments import PreparedPrompt
+    from gemini_magic.backend import Answer, Backend
+    from gemini_magic.display import StreamView
+    from gemini_magic.response import GeminiResponse
+    from gemini_magic.session import GeminiSession
+    from gemini_magic.settings import TurnSettings
+
+#: Marks a reply of the offline emulator in ``modelVersion``; kept in sync with
+#: ``gemini_magic.emulator.OFFLINE_MARK`` (importing the emulator here would make
+#: every prompt pay for it).
+OFFLINE_MARK = "offline-emulator"
+
+#: Finish reasons of an answer that ended as the model meant it to.
+_COMPLETE = frozenset({None, "STOP", "FINISH_REASON_UNSPECIFIED"})
+
+#: What a model name can be: ``gemini-2.5-flash``, ``models/...``, ``tunedModels/...``,
+#: ``publishers/google/models/...``.  The name goes into the request's URL path, so a
+#: space, ``:``, ``?`` or ``#`` would make a different request (or none the service
+#: knows); such a name is refused before anything is sent.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+def run_turn(
+    session: GeminiSession,
+    settings: TurnSettings,
+    template: str,
+    namespace: Mapping[str, Any],
+    *,
+    view: StreamView | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> GeminiResponse:
+    """Send ``template`` (with its ``{name}`` references) and show the answer.
+
+    Nothing is sent when the prompt or a reference is bad.  On any error or interrupt
+    the shown part stays, marked incomplete, and the conversation is as it was.  The
+    caller saves the conversation once it has kept the answer, so a failed save cannot
+    lose it.
+    """
+    pending = session.history.take_pending_error()
+    if pending is not None:
+        raise pending
+    check_model_name(settings.model)
+    prepared = prepare(template, namespace, settings)
+    view = view or _new_view(settings)
+    for hint in prepared.hints:
+        view.notice(hint)
+    conversation = session.store.get(settings.conversation)
+    backend = session.backend(settings.api, store=settings.store)
+    request = backend.build(prepared, conversation, settings)
+    view.notice(sent_line(prepared.sent_summary(), earlier=request.earlier_turns))
+    started = time.perf_counter()
+    answer = send(backend, request, settings, view, sleep)
+    latency_s = time.perf_counter() - started
+    record(session, settings, template, request.user, answer)
+    response = _response(settings, template, answer, latency_s)
+    if answer.finish_reason not in _COMPLETE:
+        view.notice(
+            f"⚠ The answer ended early (finish reason {answer.finish_reason}): what is "
+            "shown is all the service sent, and it was kept in the conversation."
+        )
+    view.finish(response.footer)
+    return response
+
+
+def prepare(template: str, namespace: Mapping[str, Any], settings: TurnSettings) -> PreparedPrompt:
+    """Step 1: the prompt's text and attachments, resolved and encoded."""
+    from gemini_magic.attachments import prepare_prompt
+
+    limits = settings.limits
+    return prepare_prompt(
+        template,
+        namespace,
+        max_attachment_bytes=limits.max_attachment_bytes,
+        max_inline_chars=limits.max_inline_chars,
+        max_prompt_chars=limits.max_prompt_chars,
+        sample=settings.sample,
+        seed=settings.sample_seed,
+    )
+
+
+def send(
+    backend: Backend,
+    request: Any,
+    settings: TurnSettings,
+    view: StreamView,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Answer:
+    """Step 3: send, retry and repair until an answer arrived whole (or cannot).
+
+    Retries and repairs happen only before anything was shown: after the first part
+    the user has seen half an answer, and a second attempt would show another below it.
+    """
+    shown = 0
+
+    def on_part(part: Any) -> None:
+        nonlocal shown
+        shown += 1
+        view.add(part)
+
+    policy = settings.retry
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                answer = backend.send(request, settings, on_part, view.notice)
+                break
+            except GeminiMagicError as error:
+                if shown:
+                    raise
+                repaired = backend.repair(request, error, view.notice)
+                if repaired is not None:
+                    request = repaired
+                    continue
+                wait = policy.delay(attempt, error.retry_after) if error.retryable else None
+                if wait is None:
+                    raise
+                view.notice(
+                    f"{error.message.splitlines()[0]} Retrying in {wait:.1f} s "
+                    f"(attempt {attempt + 1} of {policy.attempts})."
+                )
+                sleep(wait)
+    except KeyboardInterrupt:
+        view.abort("", interrupted=True)
+        raise
+    except GeminiMagicError as error:
+        if shown:
+            view.abort(error.message)
+        raise
+    if not answer.parts:
+        raise GeminiAPIError(
+            f"Gemini returned no answer (finish reason: {answer.finish_reason or 'none'}).",
+            hint="Nothing was added to the conversation; rephrase the prompt and retry.",
+        )
+    return answer
+
+
+def record(
+    session: GeminiSession,
+    settings: TurnSettings,
+    template: str,
+    user: Any,
+    answer: Answer,
+) -> None:
+    """Step 4: the exchange enters the conversation (``--new`` forgets the old one now)."""
+    from google.genai import types
+
+    from gemini_magic.conversation import Exchange
+
+    if settings.new:
+        session.store.reset(settings.conversation)
+    usage = usage_dict(answer.usage)
+    session.store.get(settings.conversation).record(
+        Exchange(
+            user=user,
+            model=types.Content(role="model", parts=answer.parts),
+            prompt=template,
+            cell_id=settings.cell_id,
+            model_name=settings.model,
+            usage=usage,
+            api=settings.api,
+            interaction_id=answer.interaction_id,
+        )
+    )
+    session.add_usage(usage)
+
+
+def check_model_name(model: str) -> None:
+    """Raise a :class:`UsageError` for a model name that cannot be a model's name."""
+    if not _MODEL_NAME.fullmatch(model):
+        raise UsageError(
+            f"{model!r} is not a model name; nothing was sent.",
+            hint="See the models your key can use with `%gemini models`, and pick one with "
+            "`%%gemini --model NAME` or `%config GeminiMagics.model = 'NAME'`.",
+        )
+
+
+def sent_line(summary: str, *, earlier: int) -> str:
+    """The "Sent:" line, saying too that the conversation's earlier turns go along.
+
+    They left the machine before, but the model sees them again with this prompt
+    (re-sent, held in the service's context cache, or kept by the service).
+    """
+    if not earlier:
+        return summary
+    turns = f"{earlier} earlier turn{'' if earlier == 1 else 's'}"
+    return f"{summary.rstrip('.')}; with it the conversation's {turns}."
+
+
+def _new_view(settings: TurnSettings) -> StreamView:
+    from gemini_magic.display import StreamView
+
+    return StreamView(
+        show_thoughts=settings.show_thoughts,
+        max_output_lines=settings.max_output_lines,
+        max_output_chars=settings.max_output_chars,
+    )
+
+
+def _response(
+    settings: TurnSettings, template: str, answer: Answer, latency_s: float
+) -> GeminiResponse:
+    """Step 5: the answer as the object the user keeps."""
+    from gemini_magic.response import GeminiResponse
+
+    return GeminiResponse(
+        prompt=template,
+        parts=answer.parts,
+        model=settings.model,
+        model_version=answer.model_version,
+        usage=answer.usage,
+        offline=OFFLINE_MARK in (answer.model_version or ""),
+        latency_s=latency_s,
+        conversation=settings.conversation,
+        finish_reason=answer.finish_reason,
+    )
