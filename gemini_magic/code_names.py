@@ -1,0 +1,123 @@
+"""What the names in a piece of Python code refer to, as far as reading it tells.
+
+The rewrite of file reads needs to know that ``pd.read_csv`` is ``pandas.read_csv`` after
+``import pandas as pd``, which names the code binds itself (so a live object is not
+shadowed), and which module-level variables hold a constant path
+(``path = 'sales.csv'``).  Only what is certain from the text counts: a variable assigned
+more than once anywhere, or a path built at run time, is not tracked.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from collections import Counter
+from typing import Any
+
+__all__ = ["PATH_TYPES", "CodeNames"]
+
+PATH_TYPES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}
+_JOINS = {"os.path.join", "posixpath.join"}
+
+
+class CodeNames:
+    """Imports, bound names and constant path variables of one module's code."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.imports: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()
+        self.used: set[str] = set()
+        for node in ast.walk(tree):
+            for name in self._bound_by(node):
+                self.counts[name] += 1
+            if isinstance(node, ast.Name):
+                self.used.add(node.id)
+        self.used.update(self.counts)
+        self.paths: dict[str, str] = {}
+        self.path_constants: set[int] = set()
+        for statement in tree.body:
+            target, value = _single_assignment(statement)
+            if target is None or self.counts[target] != 1:
+                continue
+            path = self.path_of(value)
+            if path is not None:
+                self.paths[target] = path
+                self.path_constants.update(id(n) for n in ast.walk(value))
+
+    def _bound_by(self, node: ast.AST) -> list[str]:
+        """Names ``node`` binds; imports are also recorded with what they name."""
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            return [node.id]
+        if isinstance(node, ast.arg):
+            return [node.arg]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return [node.name]
+        if isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            return [node.name]
+        if isinstance(node, ast.Import):
+            names = []
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                self.imports[local] = alias.name if alias.asname else local
+                names.append(local)
+            return names
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                self.imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            return [alias.asname or alias.name for alias in node.names]
+        return []
+
+    def qualified(self, node: ast.expr) -> str | None:
+        """``pandas.read_csv`` for ``pd.read_csv`` after ``import pandas as pd``, else None."""
+        attributes = []
+        while isinstance(node, ast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        if node.id in self.imports:
+            root = self.imports[node.id]
+        elif node.id == "open" and not self.counts["open"]:
+            root = "builtins.open"
+        else:
+            return None
+        return ".".join([root, *reversed(attributes)])
+
+    def path_of(self, node: ast.expr) -> str | None:
+        """The constant path ``node`` evaluates to: a string, a tracked variable, a join."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.paths.get(node.id)
+        if isinstance(node, ast.Call) and not node.keywords:
+            qualified = self.qualified(node.func)
+            if qualified in _JOINS or (qualified in PATH_TYPES and len(node.args) <= 1):
+                parts = [self.path_of(arg) for arg in node.args]
+                if all(part is not None for part in parts):
+                    return posixpath.join(*parts) if parts else "."
+        return None
+
+    def fresh(self, wanted: str) -> str:
+        """``wanted``, or ``wanted_1``... when the code already uses that name."""
+        name, n = wanted, 0
+        while name in self.used:
+            n += 1
+            name = f"{wanted}_{n}"
+        self.used.add(name)
+        return name
+
+
+def _single_assignment(statement: ast.stmt) -> tuple[str | None, Any]:
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    ):
+        return statement.targets[0].id, statement.value
+    if (
+        isinstance(statement, ast.AnnAssign)
+        and statement.value is not None
+        and isinstance(statement.target, ast.Name)
+    ):
+        return statement.target.id, statement.value
+    return None, None
