@@ -14,10 +14,44 @@ import posixpath
 from collections import Counter
 from typing import Any
 
-__all__ = ["PATH_TYPES", "CodeNames"]
+from gemini_magic.errors import UsageError
+
+__all__ = ["PATH_TYPES", "CodeNames", "check_expression"]
 
 PATH_TYPES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}
 _JOINS = {"os.path.join", "posixpath.join"}
+
+
+_VALID_KEY = (str, int)
+
+
+def check_expression(expression: str) -> tuple[str, str]:
+    """``expression`` as code and its root name, if it is a plain reference.
+
+    A reference is ``a``, ``a.b``, ``a['k']`` or ``a[0]``; anything else (a call,
+    arithmetic, a slice) could run code when substituted into the rewritten code, so it
+    is refused with a UsageError.  The code is the parsed form, so a comment or a line
+    break in ``expression`` cannot change what the substitution means.
+    """
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        node = None
+    current = node
+    while isinstance(current, ast.Attribute | ast.Subscript):
+        if isinstance(current, ast.Subscript) and not (
+            isinstance(current.slice, ast.Constant) and type(current.slice.value) in _VALID_KEY
+        ):
+            current = None
+            break
+        current = current.value
+    if not isinstance(current, ast.Name):
+        raise UsageError(
+            f"`{expression}` is not a variable reference to bind a file to.",
+            hint="Use a name, an attribute or a subscript with a constant key, like "
+            "`sales`, `data.sales` or `frames['jan']`.",
+        )
+    return ast.unparse(node), current.id  # type: ignore[arg-type]
 
 
 class CodeNames:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gemini_magic.attachments import Attachment
-from gemini_magic.code_names import CodeNames
+from gemini_magic.code_names import CodeNames, check_expression
 from gemini_magic.errors import UsageError
 from gemini_magic.rebind_reads import KINDS, ReadRewriter
 
@@ -47,6 +47,22 @@ class Binding:
     expression: str
     kind: str = "frame"
     index: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse a binding that could not be substituted safely, before any rewrite."""
+        check_expression(self.expression)
+        if self.kind not in KINDS:
+            raise UsageError(
+                f"Unknown binding kind {self.kind!r} for `{self.expression}`.",
+                hint=f"Use one of: {', '.join(KINDS)}.",
+            )
+        if not self.filenames:
+            raise UsageError(f"The binding of `{self.expression}` names no file.")
+        for filename in self.filenames:
+            if not re.fullmatch(r"[^/\\]+", filename):
+                raise UsageError(
+                    f"`{filename}` is not a file name: bind a plain name like `sales.csv`."
+                )
 
     @classmethod
     def for_attachment(
@@ -74,7 +90,8 @@ class Rebound:
 
     ``code`` starts with the header line ``# gemini-magic: sales.csv -> sales (the whole
     DataFrame); ...``; a second header line lists the reads left as they are.
-    ``bound`` holds the ``(filename, expression)`` pairs actually bound, ``unbound`` the
+    ``bound`` holds the ``(filename, expression)`` pairs actually bound (the expression as
+    it stands in the code, e.g. without a comment the user typed), ``unbound`` the
     paths of reads left alone (a file the model wrote itself, a name never attached),
     each once, in order of appearance.
     """
@@ -87,11 +104,11 @@ class Rebound:
 def rebind(code: str, bindings: Sequence[Binding]) -> Rebound:
     """Rewrite every read of a bound file name in ``code`` into a read of the live object.
 
-    Raises UsageError for code that does not parse, an expression that is not a plain
-    reference, an unknown kind or a file name bound twice.  Code with nothing to bind comes
-    back unchanged, comments included; otherwise ``ast.unparse`` drops the comments.
+    Raises UsageError for code that does not parse or a file name bound twice.  Code with
+    nothing to bind comes back unchanged, comments included; otherwise ``ast.unparse``
+    drops the comments.
     """
-    by_name = _check_bindings(bindings)
+    by_name = _by_filename(bindings)
     tree = _parse(code)
     rewriter = ReadRewriter(CodeNames(tree), by_name)
     new_tree = rewriter.rewrite(tree)
@@ -149,55 +166,13 @@ def _parse(code: str) -> ast.Module:
         ) from None
 
 
-_VALID_KEY = (str, int)
-
-
-def check_expression(expression: str) -> ast.expr:
-    """Parse ``expression`` as a plain reference (``a``, ``a.b``, ``a['k']``, ``a[0]``).
-
-    Anything else (a call, arithmetic, a slice) could run code when substituted, so it is
-    refused.
-    """
-    try:
-        node = ast.parse(expression.strip(), mode="eval").body
-    except SyntaxError:
-        node = None
-    current = node
-    while isinstance(current, ast.Attribute | ast.Subscript):
-        if isinstance(current, ast.Subscript) and not (
-            isinstance(current.slice, ast.Constant) and type(current.slice.value) in _VALID_KEY
-        ):
-            current = None
-            break
-        current = current.value
-    if not isinstance(current, ast.Name):
-        raise UsageError(
-            f"`{expression}` is not a variable reference to bind a file to.",
-            hint="Use a name, an attribute or a subscript with a constant key, like "
-            "`sales`, `data.sales` or `frames['jan']`.",
-        )
-    return node  # type: ignore[return-value]
-
-
-def _check_bindings(bindings: Sequence[Binding]) -> dict[str, Binding]:
-    """Bindings by file name, after checking each expression, kind and name."""
+def _by_filename(bindings: Sequence[Binding]) -> dict[str, Binding]:
+    """Bindings by file name; a name bound to two objects is refused."""
     by_name: dict[str, Binding] = {}
     for binding in bindings:
-        check_expression(binding.expression)
-        if binding.kind not in KINDS:
-            raise UsageError(
-                f"Unknown binding kind {binding.kind!r} for `{binding.expression}`.",
-                hint=f"Use one of: {', '.join(KINDS)}.",
-            )
-        if not binding.filenames:
-            raise UsageError(f"The binding of `{binding.expression}` names no file.")
         for filename in binding.filenames:
-            if not re.fullmatch(r"[^/\\]+", filename):
-                raise UsageError(
-                    f"`{filename}` is not a file name: bind a plain name like `sales.csv`."
-                )
             other = by_name.setdefault(filename, binding)
-            if other is not binding:
+            if other is not binding and other != binding:
                 raise UsageError(
                     f"`{filename}` is bound twice: to `{other.expression}` and to "
                     f"`{binding.expression}`.",

@@ -1,12 +1,11 @@
 """What each file read in the model's code becomes when its file is bound to a live object.
 
-``CodeNames`` reads the code once for what the rewrite needs to know: which local name is
-which module (``pd`` is ``pandas``, ``rc`` is ``pandas.read_csv``), which names the code
-binds, and which module-level variables hold a constant path.  ``ReadRewriter`` then
-replaces each read of a bound name by an expression over the live object: the object
-itself (copied) for a plain load, or an in-memory file with the bytes the sandbox had
-(``io.StringIO(sales.to_csv(index=False))``) when the read's options must keep their
-meaning.  Expressions are built by parsing small templates around a checked reference.
+``ReadRewriter`` replaces each read of a bound name (found with what ``CodeNames`` knows
+of the code's imports and path variables) by an expression over the live object: the
+object itself, copied, for a plain load, or an in-memory file with the text or bytes the
+sandbox had (``io.StringIO(sales.to_csv(index=False))``) when the read's options must keep
+their meaning.  Expressions are built by parsing small templates around a checked
+reference; a read that cannot be bound is left as it is, with the reason recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import posixpath
 import re
 from typing import Any
 
-from gemini_magic.code_names import PATH_TYPES, CodeNames
+from gemini_magic.code_names import PATH_TYPES, CodeNames, check_expression
 
 __all__ = ["KINDS", "ReadRewriter"]
 
@@ -205,8 +204,9 @@ class ReadRewriter(ast.NodeTransformer):
             return node
         target, template = plan
         new = self._expression(template, binding)
-        if (filename, binding.expression) not in self.bound:
-            self.bound.append((filename, binding.expression))
+        pair = (filename, check_expression(binding.expression)[0])
+        if pair not in self.bound:
+            self.bound.append(pair)
         if target == "call":
             return ast.copy_location(new, node)
         if where == "arg":
@@ -232,14 +232,14 @@ class ReadRewriter(ast.NodeTransformer):
         ``sales = pd.read_csv('sales.csv')`` inside a function would otherwise read the
         local ``sales`` before it is assigned.
         """
-        root = re.match(r"\w+", binding.expression).group(0)  # type: ignore[union-attr]
+        source, root = check_expression(binding.expression)
         if not self.names.counts[root]:
-            return binding.expression
+            return source
         key = id(binding)
         if key not in self._live:
             stem = re.sub(r"\W", "_", binding.filenames[0].rsplit(".", 1)[0])
             self._live[key] = self.names.fresh(f"_attached_{stem}")
-            self._prelude.append(f"{self._live[key]} = {binding.expression}")
+            self._prelude.append(f"{self._live[key]} = {source}")
         return self._live[key]
 
     def _png_name(self, binding: Any, live: str) -> str:
