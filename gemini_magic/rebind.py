@@ -93,12 +93,15 @@ class Rebound:
     ``bound`` holds the ``(filename, expression)`` pairs actually bound (the expression as
     it stands in the code, e.g. without a comment the user typed), ``unbound`` the
     paths of reads left alone (a file the model wrote itself, a name never attached),
-    each once, in order of appearance.
+    each once, in order of appearance.  ``writes`` lists the constant paths the code
+    writes to (``df.to_csv('out.csv')``, ``plt.savefig('chart.png')``, ``open(p, 'w')``):
+    run here, it writes them in the user's working folder, so a third header line warns.
     """
 
     code: str
     bound: tuple[tuple[str, str], ...]
     unbound: tuple[str, ...]
+    writes: tuple[str, ...] = ()
 
 
 def rebind(code: str, bindings: Sequence[Binding]) -> Rebound:
@@ -113,11 +116,12 @@ def rebind(code: str, bindings: Sequence[Binding]) -> Rebound:
     rewriter = ReadRewriter(CodeNames(tree), by_name)
     new_tree = rewriter.rewrite(tree)
     body = ast.unparse(new_tree) if rewriter.bound else code.strip("\n")
-    header = _header(rewriter.bound, rewriter.unbound, by_name)
+    header = _header(rewriter.bound, rewriter.unbound, rewriter.writes, by_name)
     return Rebound(
         code=header + "\n" + body + "\n",
         bound=tuple(rewriter.bound),
         unbound=tuple(rewriter.unbound),
+        writes=tuple(rewriter.writes),
     )
 
 
@@ -133,9 +137,12 @@ _DESCRIPTIONS = {
 
 
 def _header(
-    bound: list[tuple[str, str]], unbound: dict[str, str], by_name: dict[str, Binding]
+    bound: list[tuple[str, str]],
+    unbound: dict[str, str],
+    writes: list[str],
+    by_name: dict[str, Binding],
 ) -> str:
-    """One line saying what is bound to what, and one more for the reads left as they are."""
+    """A line saying what is bound to what; lines for the reads left and the files written."""
     names: dict[str, list[str]] = {}
     for filename, expression in bound:
         names.setdefault(expression, []).append(filename)
@@ -150,6 +157,8 @@ def _header(
     if unbound:
         left = "; ".join(f"{path} ({why})" for path, why in unbound.items())
         lines.append(f"{HEADER} left as is: {left}")
+    if writes:
+        lines.append(f"{HEADER} writes to files here: {', '.join(writes)}")
     return "\n".join(lines)
 
 

@@ -48,6 +48,22 @@ _PATH_KEYWORDS = {
     "fname",
 }
 _PATH_METHODS = {"read_text": "path_text", "read_bytes": "path_bytes", "open": "path_open"}
+# Methods that write to the path they are given first (``df.to_csv('out.csv')``).
+_WRITERS = {
+    "to_csv",
+    "to_excel",
+    "to_json",
+    "to_parquet",
+    "to_pickle",
+    "to_feather",
+    "savefig",
+    "write_csv",
+    "write_parquet",
+    "write_text",
+    "write_bytes",
+    "imsave",
+    "save",
+}
 
 
 def _family(qualified: str | None) -> str | None:
@@ -92,7 +108,7 @@ def _plan(binding: Any, family: str, extras: int, mode: str | None) -> tuple[str
     "call" replaces the whole read, "path" only its path argument.  Templates use
     ``{x}`` (the live object), ``{io}`` (the io module) and ``{png}`` (an image's PNG).
     """
-    if mode is not None and re.search(r"[wax+]", mode):
+    if mode is not None and _writes(mode):
         return "it is opened for writing"
     if binding.kind == "file":
         return "path", "{x}"
@@ -128,6 +144,7 @@ class ReadRewriter(ast.NodeTransformer):
         self.bindings = bindings
         self.bound: list[tuple[str, str]] = []
         self.unbound: dict[str, str] = {}
+        self.writes: list[str] = []
         self._io: str | None = None
         self._live: dict[int, str] = {}
         self._png: dict[int, str] = {}
@@ -158,6 +175,7 @@ class ReadRewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         node = self.generic_visit(node)  # type: ignore[assignment]
+        self._note_write(node)
         family = _family(self.names.qualified(node.func))
         if family is not None:
             slot = _path_slot(node)
@@ -170,15 +188,38 @@ class ReadRewriter(ast.NodeTransformer):
         if (
             isinstance(func, ast.Attribute)
             and func.attr in _PATH_METHODS
-            and isinstance(func.value, ast.Call)
-            and self.names.qualified(func.value.func) in PATH_TYPES
-            and len(func.value.args) == 1
-            and not func.value.keywords
+            and self._is_path(func.value)
         ):
             family = _PATH_METHODS[func.attr]
             mode = _mode(node, 0) if family == "path_open" else None
-            return self._read(node, family, func.value, ("arg", 0), 0, mode)
+            holder: ast.Call = func.value  # type: ignore[assignment]
+            return self._read(node, family, holder, ("arg", 0), 0, mode)
         return node
+
+    def _note_write(self, node: ast.Call) -> None:
+        """Record the constant path a call writes to: here, that is the user's folder."""
+        func, target = node.func, None
+        if _family(self.names.qualified(func)) == "open" and node.args:
+            target = node.args[0] if _writes(_mode(node, 1)) else None
+        elif isinstance(func, ast.Attribute) and self._is_path(func.value):
+            if func.attr in ("write_text", "write_bytes") or (
+                func.attr == "open" and _writes(_mode(node, 0))
+            ):
+                target = func.value.args[0]  # type: ignore[attr-defined]
+        elif isinstance(func, ast.Attribute) and func.attr in _WRITERS and node.args:
+            target = node.args[0]
+        path = None if target is None else self.names.path_of(target)
+        if path is not None and path not in self.writes:
+            self.writes.append(path)
+
+    def _is_path(self, node: ast.expr) -> bool:
+        """``Path(x)``: one argument, so ``x`` is the path."""
+        return (
+            isinstance(node, ast.Call)
+            and self.names.qualified(node.func) in PATH_TYPES
+            and len(node.args) == 1
+            and not node.keywords
+        )
 
     def _read(
         self, node: ast.Call, family: str, holder: ast.Call, slot: Any, extras: int, mode: Any
@@ -191,6 +232,8 @@ class ReadRewriter(ast.NodeTransformer):
             return node
         directory, filename = posixpath.split(posixpath.normpath(path))
         binding = self.bindings.get(filename) if directory in ("", ".") else None
+        if binding is None and mode is not None and _writes(mode):
+            return node  # not a read: listed among the writes
         if binding is None:
             elsewhere = filename in self.bindings
             self._leave(path, "outside the working folder" if elsewhere else "not attached")
@@ -286,6 +329,11 @@ def _path_slot(node: ast.Call) -> tuple[str, int] | None:
         if keyword.arg in _PATH_KEYWORDS:
             return "kw", index
     return None
+
+
+def _writes(mode: str | bool) -> bool:
+    """True for a mode that writes, and for one not known (not a constant)."""
+    return mode is False or bool(re.search(r"[wax+]", str(mode)))
 
 
 def _mode(node: ast.Call, position: int) -> str | bool:

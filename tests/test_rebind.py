@@ -123,8 +123,10 @@ def test_several_reads_in_one_program_all_bind(sales: pd.DataFrame) -> None:
         "with open('sales.csv') as f:\n"
         "    header = f.readline().strip()\n"
         "lines = open('sales.csv').read().splitlines()\n"
+        "raw = open('sales.csv', 'rb').read()\n"
     )
     namespace = run(rebind(code, [SALES]).code, sales=sales)
+    assert namespace["raw"].startswith(b"region,amount\nnorth,10\n")
     assert len(namespace["first"]) == 4
     assert list(namespace["second"].columns) == ["amount"]
     assert namespace["header"] == "region,amount"
@@ -393,3 +395,18 @@ def test_code_that_does_not_parse_is_refused_naming_the_line() -> None:
     with pytest.raises(UsageError, match=r"does not parse: .* line 2") as caught:
         rebind(code, [SALES])
     assert "Nothing was run" in str(caught.value)
+
+
+def test_files_the_code_would_write_here_are_listed_in_the_header() -> None:
+    code = (
+        "import pandas as pd\nimport matplotlib.pyplot as plt\nfrom pathlib import Path\n"
+        "df = pd.read_csv('sales.csv')\ntext = df.to_csv()\n"
+        "df.to_csv('clean.csv', index=False)\nplt.savefig('chart.png')\n"
+        "with open('log.txt', 'a') as f:\n    f.write('x')\n"
+        "Path('notes.md').write_text('done')\nwith open('sales.csv') as f:\n    pass\n"
+    )
+    rebound = rebind(code, [SALES])
+    assert rebound.writes == ("clean.csv", "chart.png", "log.txt", "notes.md")
+    assert rebound.code.splitlines()[1] == (
+        "# gemini-magic: writes to files here: clean.csv, chart.png, log.txt, notes.md"
+    )
