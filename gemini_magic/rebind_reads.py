@@ -13,9 +13,12 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gemini_magic.code_names import PATH_TYPES, CodeNames, check_expression
+
+if TYPE_CHECKING:
+    from gemini_magic.rebind import Binding
 
 __all__ = ["KINDS", "ReadRewriter"]
 
@@ -78,7 +81,7 @@ def _family(qualified: str | None) -> str | None:
     return None
 
 
-def _text_of(binding: Any) -> str | None:
+def _text_of(binding: Binding) -> str | None:
     """The expression giving the file's whole text, as the sandbox had it (None: binary)."""
     if binding.kind in ("frame", "series"):
         table = "{x}.reset_index()" if binding.index else "{x}"
@@ -86,7 +89,7 @@ def _text_of(binding: Any) -> str | None:
     return {"polars": "{x}.write_csv()", "text": "{x}"}.get(binding.kind)
 
 
-def _whole(binding: Any, family: str) -> str | None:
+def _whole(binding: Binding, family: str) -> str | None:
     """The live object as a plain load by ``family`` gives it (a copy), when there is one."""
     kind = binding.kind
     if family in ("pandas_csv", "pandas") and kind in ("frame", "series"):
@@ -102,7 +105,7 @@ def _whole(binding: Any, family: str) -> str | None:
     return None
 
 
-def _plan(binding: Any, family: str, extras: int, mode: str | None) -> tuple[str, str] | str:
+def _plan(binding: Binding, family: str, extras: int, mode: str | None) -> tuple[str, str] | str:
     """How to rewrite one read: ``("call"|"path", template)``, or why it stays as is.
 
     "call" replaces the whole read, "path" only its path argument.  Templates use
@@ -131,7 +134,7 @@ def _plan(binding: Any, family: str, extras: int, mode: str | None) -> tuple[str
         return "call", f"({text})"
     if family == "path_bytes":
         return "call", f"({text}).encode()"
-    if family in ("pandas_csv", "polars_read", "polars_scan", "any"):
+    if family in ("pandas_csv", "polars_read", "polars_scan", "any") or binding.kind == "text":
         return "path", f"{{io}}.StringIO({text})"
     return "its reader expects another format than the CSV text that was attached"
 
@@ -139,7 +142,7 @@ def _plan(binding: Any, family: str, extras: int, mode: str | None) -> tuple[str
 class ReadRewriter(ast.NodeTransformer):
     """Rewrites the bound reads of one module; records what it bound and what it left."""
 
-    def __init__(self, names: CodeNames, bindings: dict[str, Any]) -> None:
+    def __init__(self, names: CodeNames, bindings: dict[str, Binding]) -> None:
         self.names = names
         self.bindings = bindings
         self.bound: list[tuple[str, str]] = []
@@ -157,7 +160,7 @@ class ReadRewriter(ast.NodeTransformer):
         if self._io is not None and not _imports_io(tree):
             imported = "import io" if self._io == "io" else f"import io as {self._io}"
             self._prelude.insert(0, imported)
-        head = [s for s in ast.parse("\n".join(self._prelude)).body]
+        head = ast.parse("\n".join(self._prelude)).body
         at = 0
         for statement in tree.body:
             docstring = (
@@ -222,7 +225,13 @@ class ReadRewriter(ast.NodeTransformer):
         )
 
     def _read(
-        self, node: ast.Call, family: str, holder: ast.Call, slot: Any, extras: int, mode: Any
+        self,
+        node: ast.Call,
+        family: str,
+        holder: ast.Call,
+        slot: tuple[str, int],
+        extras: int,
+        mode: str | bool | None,
     ) -> ast.expr:
         """Rewrite ``node`` whose path sits at ``slot`` of the call ``holder``."""
         where, index = slot
@@ -261,7 +270,7 @@ class ReadRewriter(ast.NodeTransformer):
     def _leave(self, path: str, why: str) -> None:
         self.unbound.setdefault(path, why)
 
-    def _expression(self, template: str, binding: Any) -> ast.expr:
+    def _expression(self, template: str, binding: Binding) -> ast.expr:
         fields = {"x": self._live_name(binding)}
         if "{io}" in template:
             fields["io"] = self._io_name()
@@ -269,7 +278,7 @@ class ReadRewriter(ast.NodeTransformer):
             fields["png"] = self._png_name(binding, fields["x"])
         return ast.parse(template.format(**fields), mode="eval").body
 
-    def _live_name(self, binding: Any) -> str:
+    def _live_name(self, binding: Binding) -> str:
         """The expression itself, or a capture of it when the code rebinds its root name.
 
         ``sales = pd.read_csv('sales.csv')`` inside a function would otherwise read the
@@ -285,7 +294,7 @@ class ReadRewriter(ast.NodeTransformer):
             self._prelude.append(f"{self._live[key]} = {source}")
         return self._live[key]
 
-    def _png_name(self, binding: Any, live: str) -> str:
+    def _png_name(self, binding: Binding, live: str) -> str:
         """A buffer holding the PNG the image or figure was sent as, made once up front."""
         key = id(binding)
         if key not in self._png:

@@ -410,3 +410,10 @@ def test_files_the_code_would_write_here_are_listed_in_the_header() -> None:
     assert rebound.code.splitlines()[1] == (
         "# gemini-magic: writes to files here: clean.csv, chart.png, log.txt, notes.md"
     )
+
+
+def test_any_reader_of_a_text_binding_gets_the_text_in_memory() -> None:
+    binding = Binding(("data.json",), "raw", "text")
+    code = "import pandas as pd\ndf = pd.read_json('data.json', orient='records')\n"
+    namespace = run(rebind(code, [binding]).code, raw='[{"a": 1}, {"a": 2}]')
+    assert namespace["df"]["a"].tolist() == [1, 2]
