@@ -21,6 +21,24 @@ __all__ = ["PATH_TYPES", "CodeNames", "check_expression"]
 PATH_TYPES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}
 _JOINS = {"os.path.join", "posixpath.join"}
 
+# What a name the code uses but never binds means: one code block of an answer often uses
+# the imports of an earlier one (``-n 2``), and these are the names everyone gives them.
+_CONVENTIONS = {
+    "open": "builtins.open",
+    "pd": "pandas",
+    "pandas": "pandas",
+    "pl": "polars",
+    "polars": "polars",
+    "np": "numpy",
+    "plt": "matplotlib.pyplot",
+    "Image": "PIL.Image",
+    "PIL": "PIL",
+    "Path": "pathlib.Path",
+    "pathlib": "pathlib",
+    "os": "os",
+    "io": "io",
+}
+
 
 _VALID_KEY = (str, int)
 
@@ -111,8 +129,8 @@ class CodeNames:
             return None
         if node.id in self.imports:
             root = self.imports[node.id]
-        elif node.id == "open" and not self.counts["open"]:
-            root = "builtins.open"
+        elif node.id in _CONVENTIONS and not self.counts[node.id]:
+            root = _CONVENTIONS[node.id]
         else:
             return None
         return ".".join([root, *reversed(attributes)])

@@ -417,3 +417,16 @@ def test_any_reader_of_a_text_binding_gets_the_text_in_memory() -> None:
     code = "import pandas as pd\ndf = pd.read_json('data.json', orient='records')\n"
     namespace = run(rebind(code, [binding]).code, raw='[{"a": 1}, {"a": 2}]')
     assert namespace["df"]["a"].tolist() == [1, 2]
+
+
+def test_a_later_code_block_uses_the_usual_names_of_earlier_imports(sales: pd.DataFrame) -> None:
+    code = "df = pd.read_csv('sales.csv', usecols=['amount'])\nimg = Image.open('photo.png')\n"
+    photo = Image.new("L", (2, 2))
+    bindings = [SALES, Binding(("photo.png",), "photo", "image")]
+    namespace = run(rebind(code, bindings).code, sales=sales, photo=photo, pd=pd, Image=Image)
+    assert len(namespace["df"]) == 4 and namespace["img"].size == (2, 2)
+
+
+def test_a_name_the_code_binds_itself_is_not_taken_for_a_module() -> None:
+    code = "def pd():\n    pass\nx = pd.read_csv('sales.csv')\n"
+    assert rebind(code, [SALES]).bound == ()
