@@ -49,7 +49,7 @@ _bench_first = []
 
 SDK_CELL = f"""
 for _index, _chunk in enumerate(_bench_client.models.generate_content_stream(
-    model="gemini-2.5-flash", contents={PROMPT!r}
+    model="gemini-3.8-flash", contents={PROMPT!r}
 )):
     if _index == 0:
         _bench_first.append(_time.monotonic())

@@ -32,7 +32,7 @@ from common import SCATTER_REPLY, Row, emit, median_ratio, ms, paired, say, spre
 from emulator_process import EmulatorProcess
 
 PROMPT = "Draw a scatter of seeded noise and give the correlation."
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.8-flash"
 
 #: A second reply with no code to run: ~6,000 characters of Markdown, ~150 events, so
 #: the server is fast and the per-event work of the display is what the ratio shows.

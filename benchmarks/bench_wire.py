@@ -42,7 +42,7 @@ from common import SCATTER_REPLY, Row, emit, say
 from gemini_magic.attachments import to_csv_bytes
 from gemini_magic.emulator import Emulator
 
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.8-flash"
 PLAIN = {"match": ".", "parts": [{"text": "Noted: here is a short answer about the data."}]}
 
 PROMPTS = (

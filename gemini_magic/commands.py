@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: The traits ``%gemini`` shows.
 SETTINGS = (
     "model",
+    "api",
+    "store",
+    "thinking_level",
     "temperature",
     "system_instruction",
     "stream",
@@ -213,13 +216,17 @@ def offline(session: GeminiSession, configurable: HasTraits, args: argparse.Name
 
 
 def models(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> list[str]:
-    """The names of the models the service offers for ``generateContent``."""
+    """The models the service offers for ``generateContent``, previews and deprecated
+    ones marked."""
+    from gemini_magic.models import listing
+
     with service_call(session.connection.timeout_s):
-        return sorted(
+        names = sorted(
             (m.name or "").removeprefix("models/")
             for m in session.client().models.list()
             if not m.supported_actions or "generateContent" in m.supported_actions
         )
+    return listing(names)
 
 
 def _turns(store: ConversationStore) -> str:

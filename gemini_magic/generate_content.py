@@ -76,13 +76,16 @@ class GenerateContentBackend:
     ) -> ContentRequest:
         from google.genai import types
 
+        thinking: dict[str, Any] = {}
+        if settings.show_thoughts:
+            thinking["include_thoughts"] = True
+        if settings.thinking_level:
+            thinking["thinking_level"] = settings.thinking_level.upper()
         config = types.GenerateContentConfig(
             tools=[types.Tool(code_execution=types.ToolCodeExecution())],
             temperature=settings.temperature,
             system_instruction=settings.system_instruction or None,
-            thinking_config=types.ThinkingConfig(include_thoughts=True)
-            if settings.show_thoughts
-            else None,
+            thinking_config=types.ThinkingConfig(**thinking) if thinking else None,
         )
         # --new: sent without the history, which is forgotten only once the answer came.
         history = (

@@ -137,6 +137,8 @@ class InteractionsBackend:
             config["temperature"] = settings.temperature
         if settings.show_thoughts:
             config["thinking_summaries"] = "auto"
+        if settings.thinking_level:
+            config["thinking_level"] = settings.thinking_level
         arguments: dict[str, Any] = {
             "model": settings.model,
             "input": request.input(),

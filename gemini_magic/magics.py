@@ -17,12 +17,16 @@ from typing import Any
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
 
+from gemini_magic.client import api_in_use
 from gemini_magic.errors import GeminiMagicError, UsageError
+from gemini_magic.models import DEFAULT_MODEL
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import (
+    APIS,
     DEFAULT_CONVERSATION,
+    THINKING_LEVELS,
     CacheSettings,
     Connection,
     Limits,
@@ -38,7 +42,30 @@ LAST_RESPONSE_NAME = "_gemini"
 class GeminiMagics(Magics):
     """Ask Gemini (with code execution) about your data from a notebook cell."""
 
-    model = Unicode("gemini-2.5-flash", help="The Gemini model a prompt goes to.").tag(config=True)
+    model = Unicode(
+        DEFAULT_MODEL,
+        help="The Gemini model a prompt goes to (default: a current GA model with code "
+        "execution; see `%gemini models`).",
+    ).tag(config=True)
+    api = Enum(
+        list(APIS),
+        default_value="interactions",
+        help="The API prompts go through: 'interactions' (Google's recommended API: the "
+        "service keeps the conversation) or 'generate_content' (the classic API: every "
+        "prompt re-sends the conversation).",
+    ).tag(config=True)
+    store = Bool(
+        True,
+        help="On the Interactions API, let Google keep the conversation (1 day on the free "
+        "tier, 55 days on paid tiers). False: nothing is kept at Google and every prompt "
+        "re-sends the conversation.",
+    ).tag(config=True)
+    thinking_level = Enum(
+        ["", *THINKING_LEVELS],
+        default_value="",
+        help="How much the model thinks: minimal, low, medium or high ('' : the model's "
+        "default). Not every model takes every level.",
+    ).tag(config=True)
     temperature = Float(
         None, allow_none=True, help="Sampling temperature (0-2); None: the model's default."
     ).tag(config=True)
@@ -215,6 +242,12 @@ class GeminiMagics(Magics):
         help="Send a seeded random sample of N rows of each large frame (the model is told).",
     )
     @argument("--thoughts", action="store_true", help="Ask for and show thought summaries.")
+    @argument(
+        "--thinking",
+        metavar="LEVEL",
+        choices=THINKING_LEVELS,
+        help="Thinking level for this prompt: " + ", ".join(THINKING_LEVELS) + ".",
+    )
     @cell_magic
     def gemini(self, line: str, cell: str) -> None:
         """Send the cell to Gemini with code execution on; ``{name}`` attaches a variable.
@@ -263,6 +296,9 @@ class GeminiMagics(Magics):
         return TurnSettings(
             model=self.model if args.model is None else args.model,
             conversation=args.conversation,
+            api=api_in_use(self.api, offline=self.offline),
+            store=self.store,
+            thinking_level=args.thinking or self.thinking_level or None,
             temperature=temperature,
             system_instruction=args.system if args.system is not None else self.system_instruction,
             new=args.new,

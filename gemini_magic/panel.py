@@ -16,10 +16,9 @@ if TYPE_CHECKING:
 
 #: Models offered in the picker besides the current one.
 KNOWN_MODELS = (
-    "gemini-2.5-flash",
-    "gemini-2.5-pro",
-    "gemini-2.5-flash-lite",
-    "gemini-3-flash-preview",
+    "gemini-3.8-flash",
+    "gemini-3.5-flash",
+    "gemini-3.1-pro-preview",
 )
 
 

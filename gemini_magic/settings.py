@@ -15,6 +15,9 @@ DEFAULT_CONVERSATION = "default"
 #: conversation) and the classic generateContent (the client re-sends it).
 APIS = ("interactions", "generate_content")
 
+#: The thinking levels a prompt can ask for (models take some of them).
+THINKING_LEVELS = ("minimal", "low", "medium", "high")
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -67,9 +70,10 @@ class TurnSettings:
 
     model: str
     conversation: str = DEFAULT_CONVERSATION
-    api: str = "generate_content"
+    api: str = "interactions"
     #: On Interactions: keep the conversation at Google (False: every turn re-sends it).
     store: bool = True
+    thinking_level: str | None = None
     temperature: float | None = None
     system_instruction: str | None = None
     new: bool = False

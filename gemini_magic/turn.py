@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from gemini_magic import models
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError, UsageError
 from gemini_magic.parts import usage_dict
 
@@ -74,9 +75,11 @@ def run_turn(
     backend = session.backend(settings.api, store=settings.store)
     request = backend.build(prepared, conversation, settings)
     view.notice(sent_line(prepared.sent_summary(), earlier=request.earlier_turns))
+    _note(view, models.temperature_note(settings.model, settings.temperature))
     started = time.perf_counter()
     answer = send(backend, request, settings, view, sleep)
     latency_s = time.perf_counter() - started
+    _note(view, models.answered_by_note(settings.model, answer.model_version))
     record(session, settings, template, request.user, answer)
     response = _response(settings, template, answer, latency_s)
     if answer.finish_reason not in _COMPLETE:
@@ -211,6 +214,11 @@ def sent_line(summary: str, *, earlier: int) -> str:
         return summary
     turns = f"{earlier} earlier turn{'' if earlier == 1 else 's'}"
     return f"{summary.rstrip('.')}; with it the conversation's {turns}."
+
+
+def _note(view: StreamView, text: str | None) -> None:
+    if text:
+        view.notice(text)
 
 
 def _new_view(settings: TurnSettings) -> StreamView:

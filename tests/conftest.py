@@ -55,6 +55,9 @@ def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
     shell = get_ipython()
     shell.config.pop("GeminiMagics", None)  # settings made by %config in earlier tests
     magics = GeminiMagics(shell=shell)
+    # This suite asserts generateContent request bodies; the Interactions API (the
+    # default) has its own tests, with the `ix` fixture.
+    magics.api = "generate_content"
     shell.register_magics(magics)
     yield shell
     magics.close()

@@ -163,7 +163,7 @@ def test_a_model_change_makes_a_cache_for_that_model(ip, plain):
     ask(ip, "Question 3?", line="-m gemini-2.5-pro")
     assert len(cache_requests(plain, "DELETE")) == 1
     first, second = cache_requests(plain, "POST")
-    assert first.body["model"] == "models/gemini-2.5-flash"
+    assert first.body["model"] == "models/gemini-3.8-flash"
     assert second.body["model"] == "models/gemini-2.5-pro"
     last = generate_requests(plain)[-1]
     assert last.status == 200 and last.path.endswith("gemini-2.5-pro:streamGenerateContent")

@@ -422,7 +422,7 @@ def test_status_shows_model_conversations_and_usage(ip, emulator):
     assert run_cell(ip, "%%gemini\nhello").success
     run = run_cell(ip, "%gemini")
     text = run.all_text()
-    assert "gemini-2.5-flash" in text
+    assert "gemini-3.8-flash" in text
     assert "default (1 turn)" in text
     assert "tokens so far" in text
 
@@ -473,15 +473,15 @@ def test_the_widget_panel_edits_the_same_settings(ip, emulator):
     assert run_cell(ip, "%%gemini\nhello").success
     panel = build_panel(magics, magics.session)
     (model, temperature), (new, message) = (box.children for box in panel.children)
-    model.value = "gemini-2.5-pro"
+    model.value = "gemini-3.5-flash"
     temperature.value = 0.4
-    assert (magics.model, magics.temperature) == ("gemini-2.5-pro", 0.4)
+    assert (magics.model, magics.temperature) == ("gemini-3.5-flash", 0.4)
     new.click()
     assert magics.session.store.is_empty()
     assert "reset" in message.value
     assert run_cell(ip, "%%gemini\nhello again").success
     (_, second) = generate_requests(emulator)
-    assert second.path.endswith("models/gemini-2.5-pro:streamGenerateContent")
+    assert second.path.endswith("models/gemini-3.5-flash:streamGenerateContent")
     assert second.body["generationConfig"]["temperature"] == 0.4
     assert len(second.body["contents"]) == 1
 
