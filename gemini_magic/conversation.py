@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +50,12 @@ class Exchange:
     #: (the next turn names it as ``previous_interaction_id``).
     api: str = "generate_content"
     interaction_id: str | None = None
+    #: Stable identity, so two kernels writing one history file can merge their turns.
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "api": self.api,
             "interaction_id": self.interaction_id,
             "cell_id": self.cell_id,
@@ -77,7 +81,14 @@ class Exchange:
             created=float(data.get("created", 0.0)),
             api=str(data.get("api") or "generate_content"),
             interaction_id=data.get("interaction_id"),
+            id=str(data.get("id") or _legacy_id(data)),
         )
+
+
+def _legacy_id(data: dict[str, Any]) -> str:
+    """An id for an exchange saved before exchanges had one: the same every load."""
+    key = json.dumps([data.get("created"), data.get("prompt"), data.get("cell_id")])
+    return uuid.uuid5(uuid.NAMESPACE_OID, key).hex
 
 
 @dataclass

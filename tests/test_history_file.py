@@ -1,0 +1,82 @@
+"""The autosave file: resumed by a restarted kernel, shared safely by two kernels."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+from google.genai import types
+
+from gemini_magic.conversation import ConversationStore, Exchange
+from gemini_magic.history_file import HistoryFile
+
+
+def _exchange(prompt: str, created: float) -> Exchange:
+    return Exchange(
+        user=types.Content(role="user", parts=[types.Part(text=prompt)]),
+        model=types.Content(role="model", parts=[types.Part(text=f"answer to {prompt}")]),
+        prompt=prompt,
+        created=created,
+    )
+
+
+def _prompts(path: Path) -> list[str]:
+    data = json.loads(path.read_text())
+    return [e["prompt"] for e in data["conversations"]["default"]]
+
+
+def test_two_kernels_writing_one_file_lose_no_turn(tmp_path):
+    path = tmp_path / "nb.gemini-history.json"
+    first, second = HistoryFile(str(path)), HistoryFile(str(path))
+    mine, theirs = ConversationStore(), ConversationStore()
+    mine.get().record(_exchange("one", 1.0))
+    first.save(mine)
+    theirs.get().record(_exchange("two", 2.0))
+    second.save(theirs)  # knows nothing of "one", and must keep it
+    mine.get().record(_exchange("three", 3.0))
+    first.save(mine)  # must keep "two"
+    assert _prompts(path) == ["one", "two", "three"]
+
+
+def test_a_reset_in_one_kernel_does_not_bring_its_turns_back(tmp_path):
+    path = tmp_path / "nb.gemini-history.json"
+    history, store = HistoryFile(str(path)), ConversationStore()
+    store.get().record(_exchange("one", 1.0))
+    history.save(store)
+    store.reset()
+    history.save(store)
+    assert _prompts(path) == []
+
+
+def test_a_restarted_kernel_resumes_and_keeps_the_ids(tmp_path):
+    path = tmp_path / "nb.gemini-history.json"
+    store = ConversationStore()
+    store.get().record(_exchange("one", 1.0))
+    HistoryFile(str(path)).save(store)
+    again = HistoryFile(str(path))
+    resumed, note = again.resume()
+    assert resumed is not None and "resumed 1 turn" in (note or "")
+    resumed.reset()  # what this session loaded is its own: a reset removes it
+    again.save(resumed)
+    assert _prompts(path) == []
+
+
+def _writer(path: str, label: str, count: int) -> None:
+    history, store = HistoryFile(path), ConversationStore()
+    for n in range(count):
+        store.get().record(_exchange(f"{label}{n}", float(n)))
+        history.save(store)
+
+
+def test_concurrent_writers_in_two_processes_keep_every_turn_and_valid_json(tmp_path):
+    path = str(tmp_path / "nb.gemini-history.json")
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_writer, args=(path, label, 25)) for label in "ab"]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    prompts = _prompts(Path(path))
+    assert sorted(prompts) == sorted([f"a{n}" for n in range(25)] + [f"b{n}" for n in range(25)])
