@@ -8,15 +8,39 @@ text before the code while the code is still running, as the service's does.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 from gemini_magic.emulator import analyst
+from gemini_magic.emulator.faults import Fault
 from gemini_magic.emulator.replies import ScriptedReply, find_reply
 from gemini_magic.emulator.sandbox import Execution, Sandbox
 from gemini_magic.emulator.wire import GenerateRequest, encode_base64
 
 Part = dict[str, Any]
+
+
+@contextlib.contextmanager
+def reply_for(
+    request: GenerateRequest, replies: list[ScriptedReply], exec_timeout: float, fault: Fault | None
+) -> Iterator[Iterator[Part]]:
+    """The reply's parts, produced lazily in a sandbox that lives as long as the block.
+
+    The sandbox is removed as soon as the last part is produced (before the answer's
+    last byte is sent) or, at the latest, when the block ends.
+    """
+    with Sandbox(request.attachments, exec_timeout) as sandbox:
+        if fault is not None and fault.kind == "huge":
+            yield iter([{"text": huge_text(fault.params["size"])}])
+        else:
+            yield _closing(reply_parts(request, replies, sandbox), sandbox)
+
+
+def _closing(parts: Iterator[Part], sandbox: Sandbox) -> Iterator[Part]:
+    """Yield the parts, then remove the sandbox before the answer's last byte is sent."""
+    yield from parts
+    sandbox.close()
 
 
 def reply_parts(

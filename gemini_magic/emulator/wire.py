@@ -87,6 +87,19 @@ class RequestError(Exception):
         return error_body(self.code, self.message, self.details)
 
 
+@dataclass(frozen=True)
+class ErrorDialect:
+    """How one API writes an error: as a whole body, and as an event mid-stream."""
+
+    body: Callable[[RequestError], dict[str, Any]]
+    event: Callable[[RequestError], tuple[str | None, dict[str, Any]]]
+    """The event's name (None: an unnamed ``data:`` line) and its JSON."""
+
+
+GENERATE_ERRORS = ErrorDialect(body=lambda exc: exc.body(), event=lambda exc: (None, exc.body()))
+"""generateContent's: ``{"error": {"code": 404, "message", "status"}}`` in both places."""
+
+
 def error_body(code: int, message: str, details: list[dict[str, Any]] | None = None) -> dict:
     """Build the service's error JSON for ``code``."""
     error: dict[str, Any] = {
@@ -209,13 +222,6 @@ def file_id_from_uri(uri: Any, where: str) -> str:
     if not match:
         raise RequestError(400, f"Invalid value at '{where}.fileUri': not a file URI: {uri!r}.")
     return match.group(1)
-
-
-def parse_generate_request(
-    raw: bytes, model: str, resolve_file: FileResolver, count_tokens: Callable[[str], int]
-) -> GenerateRequest:
-    """Validate and normalise a generateContent body; raise 400/403 like the service."""
-    return parse_generate_body(request_body(raw), model, resolve_file, count_tokens)
 
 
 def request_body(raw: bytes) -> dict[str, Any]:
