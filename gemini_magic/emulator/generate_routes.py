@@ -50,7 +50,10 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
         "modelVersion": f"{model}-{emulator.offline_mark}",
         "responseId": hashlib.sha256(handler.raw).hexdigest()[:22],
     }
-    with reply_for(request, emulator.replies_rules, emulator.exec_timeout, fault) as parts:
+    config = body.get("generationConfig") or {}
+    thoughts = bool((config.get("thinkingConfig") or {}).get("includeThoughts"))
+    with reply_for(request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
+        parts = _shown(made, thoughts)
         if stream:
             _stream(handler, request, parts, envelope, fault)
             return
@@ -94,6 +97,15 @@ def _stream(
     handler.write_event(final)
     handler.after_event(sent + 1, fault, MALFORMED)
     handler.end_stream()
+
+
+def _shown(parts: Iterator[dict[str, Any]], thoughts: bool) -> Iterator[dict[str, Any]]:
+    """The parts generateContent shows: thoughts (signed) only when asked for."""
+    for part in parts:
+        if not part.get("thought"):
+            yield part
+        elif thoughts:
+            yield {**part, "thoughtSignature": wire.signature("thought", part["text"])}
 
 
 def _cache_for(handler: Handler, model: str, body: dict[str, Any]) -> StoredCache:

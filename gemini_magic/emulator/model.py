@@ -46,19 +46,32 @@ def _closing(parts: Iterator[Part], sandbox: Sandbox) -> Iterator[Part]:
 def reply_parts(
     request: GenerateRequest, replies: list[ScriptedReply], sandbox: Sandbox
 ) -> Iterator[Part]:
-    """Yield the reply's parts in order, executing code as it comes."""
+    """Yield the reply's parts in order, executing code as it comes.
+
+    A reply starts with a thought part (``thought: True``) unless its script places
+    its own thoughts; generateContent shows thoughts only when they are asked for.
+    """
     scripted = find_reply(replies, request.prompt)
     if scripted is not None:
+        if not any("thought" in part for part in scripted.parts):
+            yield thought("Following the scripted reply that matches this prompt.")
         yield from _scripted(scripted, sandbox)
         return
     plan = analyst.plan(request.prompt_parts, request.attachments)
     if plan is None:
+        yield thought("No scripted reply matches, and nothing attached is data to analyse.")
         yield {"text": analyst.NO_ANSWER}
         return
+    yield thought(analyst.planning(plan))
     yield {"text": "I'll load the data with pandas and compute that.\n\n"}
     code = analyst.code_for(plan)
     execution = yield from _execute(code, sandbox)
     yield {"text": analyst.answer_text(plan, execution)}
+
+
+def thought(summary: str) -> Part:
+    """A thought part: the summary the model shows of its reasoning."""
+    return {"text": summary, "thought": True}
 
 
 def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
@@ -68,6 +81,8 @@ def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
             execution = yield from _execute(part["code"], sandbox)
             # Only blank lines and the line end go: a table's first-line indent stays.
             output = execution.output.strip("\n").rstrip()
+        elif "thought" in part:
+            yield thought(part["thought"])
         else:
             yield {"text": part["text"].replace("{output}", output)}
 

@@ -12,8 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gemini_magic.emulator import generate_routes, resource_routes
-from gemini_magic.emulator.faults import CACHES, FILES, GENERATE, STREAM, Fault
+from gemini_magic.emulator import generate_routes, interaction_routes, resource_routes
+from gemini_magic.emulator.faults import (
+    CACHES,
+    FILES,
+    GENERATE,
+    INTERACT,
+    INTERACT_MANAGE,
+    INTERACT_STREAM,
+    STREAM,
+    Fault,
+)
+from gemini_magic.emulator.interaction_wire import INTERACTION_ERRORS
 from gemini_magic.emulator.wire import GENERATE_ERRORS, ErrorDialect, RequestError
 
 if TYPE_CHECKING:
@@ -53,12 +63,25 @@ def _upload_kind(handler: Handler, match: re.Match[str]) -> str | None:
     return None if "upload_id" in handler.query else FILES
 
 
+def _interaction_kind(handler: Handler, match: re.Match[str]) -> str:
+    if match.group(2) is not None:
+        return INTERACT_MANAGE
+    return INTERACT_STREAM if interaction_routes.wants_stream(handler) else INTERACT
+
+
 ROUTES = (
     Route(
         re.compile(rf"^/{_VERSION}/models/([^/:]+):(generateContent|streamGenerateContent)$"),
         ("POST",),
         _generate_kind,
         generate_routes.serve,
+    ),
+    Route(
+        re.compile(rf"^/{_VERSION}/interactions(?:/([^/:]+?))?(/cancel)?$"),
+        ("GET", "POST", "DELETE"),
+        _interaction_kind,
+        interaction_routes.serve,
+        INTERACTION_ERRORS,
     ),
     Route(
         re.compile(rf"^/upload/{_VERSION}/files$"),
@@ -95,7 +118,7 @@ def serve(handler: Handler) -> None:
     )
     if route is not None:
         handler.dialect = route.dialect
-    upload_data = route is ROUTES[1] and "upload_id" in handler.query
+    upload_data = route is ROUTES[2] and "upload_id" in handler.query
     if not upload_data and not handler.api_key:
         raise RequestError(403, _NO_KEY)
     if route is None or match is None:

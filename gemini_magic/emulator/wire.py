@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -151,6 +152,16 @@ def encode_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def signature(*pieces: str) -> str:
+    """A deterministic, opaque signature (base64 of a hash of what it signs).
+
+    Thought signatures let the service check that history sent back is its own; here
+    they only have to be stable and opaque.
+    """
+    digest = hashlib.sha256("\x00".join(pieces).encode("utf-8")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
 def parse_json(raw: bytes) -> Any:
     """Parse a request body, or explain in a 400 why it is not JSON."""
     if not raw.strip():
@@ -186,6 +197,8 @@ class GenerateRequest:
     contents: list[dict[str, Any]] = field(default_factory=list)
     cached_tokens: int = 0
     """Of ``prompt_tokens``, those that came from the request's ``cachedContent``."""
+    search: bool = False
+    """Whether the request enabled the Google Search tool."""
 
 
 FileResolver = Callable[[str], Attachment]
