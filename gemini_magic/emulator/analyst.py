@@ -118,6 +118,12 @@ def plan(prompt_parts: list[str], attachments: list[Attachment]) -> Plan | None:
     return Plan(intents, chosen, histogram=bool(_HISTOGRAM.search(text)))
 
 
+def planning(plan: Plan) -> str:
+    """The analyst's thought summary: what it is about to compute, from which files."""
+    names = ", ".join(t.name for t in plan.tables)
+    return f"Planning: read {names} with pandas and compute {', '.join(plan.intents)}."
+
+
 _PRELUDE = '''import pandas as pd
 {pyplot}
 

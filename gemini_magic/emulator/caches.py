@@ -14,12 +14,12 @@ answers it: 403 PERMISSION_DENIED, "CachedContent not found (or permission denie
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from gemini_magic.emulator.keyed import KeyedStore
 from gemini_magic.emulator.wire import Attachment, RequestError
 
 DEFAULT_TTL = timedelta(hours=1)
@@ -108,16 +108,14 @@ class StoredCache:
         return resource
 
 
-class CacheStore:
+class CacheStore(KeyedStore[StoredCache]):
     """The live caches, safe to use from the server's threads."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._caches: dict[str, StoredCache] = {}
+    prefix = "cachedContents/"
 
     def add(self, cache: StoredCache) -> StoredCache:
         with self._lock:
-            self._caches[cache.cache_id] = cache
+            self._items[cache.cache_id] = cache
         return cache
 
     @staticmethod
@@ -128,9 +126,9 @@ class CacheStore:
         """The cache, or the service's 403 when it expired, was deleted or never was."""
         now = datetime.now(timezone.utc)
         with self._lock:
-            cache = self._caches.get(cache_id)
+            cache = self._items.get(cache_id)
             if cache is not None and cache.expires <= now:
-                del self._caches[cache_id]
+                del self._items[cache_id]
                 cache = None
         if cache is None:
             raise cache_not_found()
@@ -148,21 +146,10 @@ class CacheStore:
     def delete(self, cache_id: str) -> None:
         self.get(cache_id)
         with self._lock:
-            self._caches.pop(cache_id, None)
-
-    def expire(self, name: str | None = None) -> list[str]:
-        """Make one cache (or every cache) expire now; return the names expired."""
-        with self._lock:
-            ids = [name.removeprefix("cachedContents/")] if name else list(self._caches)
-            gone = [i for i in ids if self._caches.pop(i, None) is not None]
-        return [f"cachedContents/{i}" for i in gone]
+            self._items.pop(cache_id, None)
 
     def list(self) -> list[StoredCache]:
         """Every live cache, oldest first."""
         now = datetime.now(timezone.utc)
         with self._lock:
-            return [c for c in self._caches.values() if c.expires > now]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._caches.clear()
+            return [c for c in self._items.values() if c.expires > now]

@@ -7,7 +7,7 @@ takes the first queued fault that applies to it.  Kinds:
                     default 1) instead of the real answer.
 ``stall``           wait ``seconds`` (default 60) before answering, or mid-stream after
                     ``after`` events; for client timeouts.  A stop or reset ends it.
-``stream_error``    an ``{"error": ...}`` event (``code``, default 500) after ``after`` events.
+``stream_error``    an error event (``code``, default 500) after ``after`` events.
 ``malformed_event`` an event that is not JSON, after ``after`` events.
 ``drop``            the connection is closed after ``after`` events (or, for a plain
                     generateContent, in the middle of the body).
@@ -18,6 +18,13 @@ takes the first queued fault that applies to it.  Kinds:
                     expires now, so later references get 403 as on the service.
 ``expire_cache``    immediate, not queued: the context cache ``name`` (or every cache)
                     expires now, so later requests naming it get 403 as on the service.
+``expire_interaction`` immediate, not queued: the stored interaction ``name`` (or every
+                    stored interaction) expires now, so a later ``get`` or
+                    ``previous_interaction_id`` naming it gets 404 ``not_found``.
+
+``status`` and ``stall`` apply to every API request; the others to the requests that
+produce a reply (generateContent, Interactions ``create``), the stream faults to streams.
+On Interactions, ``finish`` ends the interaction with status ``incomplete``.
 """
 
 from __future__ import annotations
@@ -30,20 +37,25 @@ from typing import Any
 from gemini_magic.errors import ConfigurationError
 
 GENERATE, STREAM, FILES, CACHES = "generate", "stream", "files", "caches"
+INTERACT, INTERACT_STREAM = "interact", "interact_stream"
+"""An Interactions ``create``, answered whole or streamed."""
+INTERACT_MANAGE = "interact_manage"
+"""An Interactions ``get``, ``delete`` or ``cancel``."""
+
+_ALL = frozenset({GENERATE, STREAM, FILES, CACHES, INTERACT, INTERACT_STREAM, INTERACT_MANAGE})
+_REPLIES = frozenset({GENERATE, STREAM, INTERACT, INTERACT_STREAM})
+_STREAMS = frozenset({STREAM, INTERACT_STREAM})
 
 _KINDS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
-    "status": (
-        frozenset({GENERATE, STREAM, FILES, CACHES}),
-        {"code": None, "message": None, "retry_after": None},
-    ),
-    "stall": (frozenset({GENERATE, STREAM, FILES, CACHES}), {"seconds": 60.0, "after": None}),
-    "stream_error": (frozenset({STREAM}), {"code": 500, "message": None, "after": 1}),
-    "malformed_event": (frozenset({STREAM}), {"after": 1}),
-    "drop": (frozenset({GENERATE, STREAM}), {"after": 1}),
-    "huge": (frozenset({GENERATE, STREAM}), {"size": 2_000_000}),
-    "finish": (frozenset({GENERATE, STREAM}), {"reason": "MAX_TOKENS"}),
+    "status": (_ALL, {"code": None, "message": None, "retry_after": None}),
+    "stall": (_ALL, {"seconds": 60.0, "after": None}),
+    "stream_error": (_STREAMS, {"code": 500, "message": None, "after": 1}),
+    "malformed_event": (_STREAMS, {"after": 1}),
+    "drop": (_REPLIES, {"after": 1}),
+    "huge": (_REPLIES, {"size": 2_000_000}),
+    "finish": (_REPLIES, {"reason": "MAX_TOKENS"}),
 }
-IMMEDIATE_KINDS = frozenset({"expire_file", "expire_cache"})
+IMMEDIATE_KINDS = frozenset({"expire_file", "expire_cache", "expire_interaction"})
 KINDS = frozenset(_KINDS) | IMMEDIATE_KINDS
 
 

@@ -8,11 +8,11 @@ to access the File <id> or it may not exist."
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from gemini_magic.emulator.keyed import KeyedStore
 from gemini_magic.emulator.wire import Attachment, RequestError, file_not_found
 
 LIFETIME = timedelta(hours=48)
@@ -61,13 +61,14 @@ class StoredFile:
         return resource
 
 
-class FileStore:
+class FileStore(KeyedStore[StoredFile]):
     """Upload sessions and files, safe to use from the server's threads."""
 
+    prefix = "files/"
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._sessions: dict[str, UploadSession] = {}
-        self._files: dict[str, StoredFile] = {}
         self._counter = 0
 
     def start_upload(self, meta: dict[str, Any], mime_type: str | None) -> str:
@@ -77,7 +78,7 @@ class FileStore:
             name = str(meta.get("name") or "")
             seed = f"{self._counter}:{name}:{meta.get('displayName')}".encode()
             file_id = name.removeprefix("files/") or hashlib.sha256(seed).hexdigest()[:12]
-            if file_id in self._files:
+            if file_id in self._items:
                 raise RequestError(409, f"File files/{file_id} already exists.")
             session_id = f"{file_id}-{self._counter}"
             self._sessions[session_id] = UploadSession(
@@ -111,13 +112,13 @@ class FileStore:
                 bytes(session.data),
                 datetime.now(timezone.utc),
             )
-            self._files[stored.file_id] = stored
+            self._items[stored.file_id] = stored
             return stored
 
     def get(self, file_id: str) -> StoredFile:
         """The file, or the service's 403 when it is gone."""
         with self._lock:
-            stored = self._files.get(file_id)
+            stored = self._items.get(file_id)
         if stored is None:
             raise file_not_found(file_id)
         return stored
@@ -130,23 +131,16 @@ class FileStore:
     def delete(self, file_id: str) -> None:
         """Delete the file (403 if it is already gone)."""
         with self._lock:
-            if self._files.pop(file_id, None) is None:
+            if self._items.pop(file_id, None) is None:
                 raise file_not_found(file_id)
-
-    def expire(self, file_id: str | None = None) -> list[str]:
-        """Make one file (or every file) expire now; return the names expired."""
-        with self._lock:
-            ids = [file_id.removeprefix("files/")] if file_id else list(self._files)
-            gone = [i for i in ids if self._files.pop(i, None) is not None]
-        return [f"files/{i}" for i in gone]
 
     def list(self) -> list[StoredFile]:
         """Every live file, oldest first."""
         with self._lock:
-            return list(self._files.values())
+            return list(self._items.values())
 
     def clear(self) -> None:
         """Forget every file and session."""
+        super().clear()
         with self._lock:
-            self._files.clear()
             self._sessions.clear()

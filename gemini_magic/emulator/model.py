@@ -8,10 +8,12 @@ text before the code while the code is still running, as the service's does.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 from gemini_magic.emulator import analyst
+from gemini_magic.emulator.faults import Fault
 from gemini_magic.emulator.replies import ScriptedReply, find_reply
 from gemini_magic.emulator.sandbox import Execution, Sandbox
 from gemini_magic.emulator.wire import GenerateRequest, encode_base64
@@ -19,22 +21,57 @@ from gemini_magic.emulator.wire import GenerateRequest, encode_base64
 Part = dict[str, Any]
 
 
+@contextlib.contextmanager
+def reply_for(
+    request: GenerateRequest, replies: list[ScriptedReply], exec_timeout: float, fault: Fault | None
+) -> Iterator[Iterator[Part]]:
+    """The reply's parts, produced lazily in a sandbox that lives as long as the block.
+
+    The sandbox is removed as soon as the last part is produced (before the answer's
+    last byte is sent) or, at the latest, when the block ends.
+    """
+    with Sandbox(request.attachments, exec_timeout) as sandbox:
+        if fault is not None and fault.kind == "huge":
+            yield iter([{"text": huge_text(fault.params["size"])}])
+        else:
+            yield _closing(reply_parts(request, replies, sandbox), sandbox)
+
+
+def _closing(parts: Iterator[Part], sandbox: Sandbox) -> Iterator[Part]:
+    """Yield the parts, then remove the sandbox before the answer's last byte is sent."""
+    yield from parts
+    sandbox.close()
+
+
 def reply_parts(
     request: GenerateRequest, replies: list[ScriptedReply], sandbox: Sandbox
 ) -> Iterator[Part]:
-    """Yield the reply's parts in order, executing code as it comes."""
+    """Yield the reply's parts in order, executing code as it comes.
+
+    A reply starts with a thought part (``thought: True``) unless its script places
+    its own thoughts; generateContent shows thoughts only when they are asked for.
+    """
     scripted = find_reply(replies, request.prompt)
     if scripted is not None:
+        if not any("thought" in part for part in scripted.parts):
+            yield thought("Following the scripted reply that matches this prompt.")
         yield from _scripted(scripted, sandbox)
         return
     plan = analyst.plan(request.prompt_parts, request.attachments)
     if plan is None:
+        yield thought("No scripted reply matches, and nothing attached is data to analyse.")
         yield {"text": analyst.NO_ANSWER}
         return
+    yield thought(analyst.planning(plan))
     yield {"text": "I'll load the data with pandas and compute that.\n\n"}
     code = analyst.code_for(plan)
     execution = yield from _execute(code, sandbox)
     yield {"text": analyst.answer_text(plan, execution)}
+
+
+def thought(summary: str) -> Part:
+    """A thought part: the summary the model shows of its reasoning."""
+    return {"text": summary, "thought": True}
 
 
 def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
@@ -44,6 +81,8 @@ def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
             execution = yield from _execute(part["code"], sandbox)
             # Only blank lines and the line end go: a table's first-line indent stays.
             output = execution.output.strip("\n").rstrip()
+        elif "thought" in part:
+            yield thought(part["thought"])
         else:
             yield {"text": part["text"].replace("{output}", output)}
 

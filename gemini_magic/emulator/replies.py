@@ -11,6 +11,10 @@ The format (documented in this package's README)::
               print(math.factorial(10))
           - text: "The factorial of 10 is {output}."
 
+A ``thought`` part (``- thought: "I should use math.factorial."``) is a thought
+summary: a ``thought`` step on Interactions (its summary shown when asked for), a
+``thought: true`` part on generateContent when the request asks for thoughts.
+
 The first rule whose ``match`` is found in the prompt wins.  ``{output}`` in a text
 part becomes the output of the code executed just before it (less its surrounding
 blank lines), so even a scripted answer quotes real figures.
@@ -28,6 +32,8 @@ from typing import Any
 from gemini_magic.errors import ConfigurationError
 
 ENV_VAR = "GEMINI_EMULATOR_REPLIES"
+
+_PART_KINDS = frozenset({"text", "code", "thought"})
 
 RepliesSource = str | os.PathLike[str] | list[Any] | dict[str, Any] | None
 
@@ -85,9 +91,10 @@ def _rule(rule: Any, where: str) -> ScriptedReply:
         raise ConfigurationError(f"{where}: 'parts' must be a non-empty list.")
     checked = []
     for j, part in enumerate(parts):
-        if not (isinstance(part, dict) and len(part) == 1 and {"text", "code"} >= set(part)):
+        if not (isinstance(part, dict) and len(part) == 1 and set(part) <= _PART_KINDS):
             raise ConfigurationError(
-                f"{where}, part {j}: each part is {{text: ...}} or {{code: ...}}, got {part!r}."
+                f"{where}, part {j}: each part is {{text: ...}}, {{code: ...}} or "
+                f"{{thought: ...}}, got {part!r}."
             )
         checked.append({k: str(v) for k, v in part.items()})
     return ScriptedReply(pattern, tuple(checked))

@@ -14,9 +14,10 @@ from typing import Any
 from gemini_magic.emulator.caches import CacheStore
 from gemini_magic.emulator.faults import IMMEDIATE_KINDS, Fault, FaultQueue, make_fault
 from gemini_magic.emulator.files import FileStore
-from gemini_magic.emulator.handler import EmulatorHTTPServer
+from gemini_magic.emulator.interactions import InteractionStore
 from gemini_magic.emulator.replies import ENV_VAR, RepliesSource, ScriptedReply, load_replies
 from gemini_magic.emulator.requestlog import LoggedRequest
+from gemini_magic.emulator.server import EmulatorHTTPServer
 from gemini_magic.errors import ConfigurationError
 
 OFFLINE_MARK = "offline-emulator"
@@ -27,7 +28,7 @@ DEFAULT_EXEC_TIMEOUT = 30.0
 
 
 class Emulator:
-    """The Gemini REST API (generateContent, streaming, Files API, caches) on localhost.
+    """The Gemini REST API (generateContent, Interactions, Files API, caches) on localhost.
 
     ``replies`` is a replies file (YAML/JSON) or the rules as Python data; by default
     the file named by ``GEMINI_EMULATOR_REPLIES``, if set.  ``delay`` is the pause
@@ -56,6 +57,7 @@ class Emulator:
         self.port = port
         self.files = FileStore()
         self.caches = CacheStore()
+        self.interactions = InteractionStore(OFFLINE_MARK)
         self.faults = FaultQueue()
         self._log: list[LoggedRequest] = []
         #: Bumped by reset(): a request that began before a reset is not logged after it.
@@ -141,8 +143,8 @@ class Emulator:
     def inject(self, kind: str, count: int = 1, **params: Any) -> Fault | list[str]:
         """Make the next ``count`` requests misbehave (see ``faults`` for the kinds).
 
-        ``expire_file`` and ``expire_cache`` act at once and return the names of the
-        files (caches) they expired.
+        ``expire_file``, ``expire_cache`` and ``expire_interaction`` act at once and
+        return the names of the files (caches, interaction ids) they expired.
         """
         if kind in IMMEDIATE_KINDS:
             unknown = set(params) - {"name"}
@@ -150,6 +152,8 @@ class Emulator:
                 raise ConfigurationError(f"Fault {kind!r} takes only name=, not {sorted(unknown)}.")
             if kind == "expire_cache":
                 return self.caches.expire(params.get("name"))
+            if kind == "expire_interaction":
+                return self.interactions.expire(params.get("name"))
             return self.files.expire(params.get("name"))
         fault = make_fault(kind, count, **params)
         self.faults.add(fault)
@@ -183,11 +187,13 @@ class Emulator:
         }
 
     def reset(self) -> None:
-        """Back to the state after start: no faults, log, files, caches; initial settings."""
+        """Back to the state after start: no faults, log, files, caches, interactions;
+        the initial settings."""
         self._wake_all()
         self.faults.clear()
         self.files.clear()
         self.caches.clear()
+        self.interactions.clear()
         with self._lock:
             self._log.clear()
             self.generation += 1

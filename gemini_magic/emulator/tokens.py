@@ -8,7 +8,10 @@ so a usage display can be tested.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gemini_magic.emulator.wire import GenerateRequest
 
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 258
@@ -43,16 +46,38 @@ def usage_metadata(
     ``cachedContentTokenCount``, as the service reports them (billed at a lower rate).
     """
     tool = sum(part_tokens(p) for p in parts if "codeExecutionResult" in p or "inlineData" in p)
-    candidates = sum(part_tokens(p) for p in parts) - tool
+    thoughts = sum(part_tokens(p) for p in parts if p.get("thought"))
+    candidates = sum(part_tokens(p) for p in parts) - tool - thoughts
     usage: dict[str, Any] = {
         "promptTokenCount": prompt_tokens,
         "candidatesTokenCount": candidates,
-        "totalTokenCount": prompt_tokens + candidates + tool,
+        "totalTokenCount": prompt_tokens + candidates + tool + thoughts,
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
     }
     if tool:
         usage["toolUsePromptTokenCount"] = tool
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
     if cached_tokens:
         usage["cachedContentTokenCount"] = cached_tokens
         usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached_tokens}]
     return usage
+
+
+def interaction_usage(request: GenerateRequest, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Interactions API's ``usage``, the same counts as :func:`usage_metadata`.
+
+    Input tokens count the whole context: the stored chain, as the service bills it,
+    and the new input.
+    """
+    metadata = usage_metadata(request.prompt_tokens, parts, request.cached_tokens)
+    prompt = metadata["promptTokenCount"]
+    return {
+        "total_input_tokens": prompt,
+        "total_output_tokens": metadata["candidatesTokenCount"],
+        "total_thought_tokens": metadata.get("thoughtsTokenCount", 0),
+        "total_tool_use_tokens": metadata.get("toolUsePromptTokenCount", 0),
+        "total_cached_tokens": metadata.get("cachedContentTokenCount", 0),
+        "total_tokens": metadata["totalTokenCount"],
+        "input_tokens_by_modality": [{"modality": "text", "tokens": prompt}],
+    }

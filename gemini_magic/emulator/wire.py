@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -87,6 +88,19 @@ class RequestError(Exception):
         return error_body(self.code, self.message, self.details)
 
 
+@dataclass(frozen=True)
+class ErrorDialect:
+    """How one API writes an error: as a whole body, and as an event mid-stream."""
+
+    body: Callable[[RequestError], dict[str, Any]]
+    event: Callable[[RequestError], tuple[str | None, dict[str, Any]]]
+    """The event's name (None: an unnamed ``data:`` line) and its JSON."""
+
+
+GENERATE_ERRORS = ErrorDialect(body=lambda exc: exc.body(), event=lambda exc: (None, exc.body()))
+"""generateContent's: ``{"error": {"code": 404, "message", "status"}}`` in both places."""
+
+
 def error_body(code: int, message: str, details: list[dict[str, Any]] | None = None) -> dict:
     """Build the service's error JSON for ``code``."""
     error: dict[str, Any] = {
@@ -138,6 +152,16 @@ def encode_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def signature(*pieces: str) -> str:
+    """A deterministic, opaque signature (base64 of a hash of what it signs).
+
+    Thought signatures let the service check that history sent back is its own; here
+    they only have to be stable and opaque.
+    """
+    digest = hashlib.sha256("\x00".join(pieces).encode("utf-8")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
 def parse_json(raw: bytes) -> Any:
     """Parse a request body, or explain in a 400 why it is not JSON."""
     if not raw.strip():
@@ -173,6 +197,8 @@ class GenerateRequest:
     contents: list[dict[str, Any]] = field(default_factory=list)
     cached_tokens: int = 0
     """Of ``prompt_tokens``, those that came from the request's ``cachedContent``."""
+    search: bool = False
+    """Whether the request enabled the Google Search tool."""
 
 
 FileResolver = Callable[[str], Attachment]
@@ -209,13 +235,6 @@ def file_id_from_uri(uri: Any, where: str) -> str:
     if not match:
         raise RequestError(400, f"Invalid value at '{where}.fileUri': not a file URI: {uri!r}.")
     return match.group(1)
-
-
-def parse_generate_request(
-    raw: bytes, model: str, resolve_file: FileResolver, count_tokens: Callable[[str], int]
-) -> GenerateRequest:
-    """Validate and normalise a generateContent body; raise 400/403 like the service."""
-    return parse_generate_body(request_body(raw), model, resolve_file, count_tokens)
 
 
 def request_body(raw: bytes) -> dict[str, Any]:

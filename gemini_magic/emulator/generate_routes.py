@@ -1,0 +1,136 @@
+"""``models/{model}:generateContent`` and ``:streamGenerateContent``: the classic API.
+
+A request is read (with a named context cache's contents put first), the model's parts
+are produced in the request's sandbox, and the answer is written whole or as server-sent
+events: text split into pieces, code, results and figures whole, ``finishReason`` and
+``usageMetadata`` on the last event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.emulator import wire
+from gemini_magic.emulator.caches import CACHED_ONLY, NOT_ALLOWED_WITH_CACHE, StoredCache
+from gemini_magic.emulator.faults import Fault
+from gemini_magic.emulator.model import reply_for
+from gemini_magic.emulator.tokens import count_tokens, usage_metadata
+from gemini_magic.emulator.wire import RequestError
+
+if TYPE_CHECKING:
+    from gemini_magic.emulator.server import Handler
+
+MALFORMED = b'data: {"candidates": [{"content": \r\n\r\n'
+"""The broken event of the ``malformed_event`` fault (not JSON)."""
+
+
+def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+    """Answer one generateContent or streamGenerateContent request."""
+    emulator = handler.emulator
+    model, stream = route.group(2), route.group(3).startswith("stream")
+    body = wire.request_body(handler.raw)
+    cache = _cache_for(handler, model, body) if body.get("cachedContent") else None
+    if cache is not None:
+        cached_contents = cache.held.get("contents", [])
+        body = {**body, **cache.held, "contents": cached_contents + body["contents"]}
+
+    def resolve(uri: str) -> wire.Attachment:
+        kept = cache.files.get(uri) if cache is not None else None
+        if kept is not None:
+            return dataclasses.replace(kept)
+        return emulator.files.attachment(wire.file_id_from_uri(uri, "fileData"))
+
+    request = wire.parse_generate_body(body, model, resolve, count_tokens)
+    request.cached_tokens = cache.tokens if cache is not None else 0
+    envelope = {
+        "modelVersion": f"{model}-{emulator.offline_mark}",
+        "responseId": hashlib.sha256(handler.raw).hexdigest()[:22],
+    }
+    config = body.get("generationConfig") or {}
+    thoughts = bool((config.get("thinkingConfig") or {}).get("includeThoughts"))
+    with reply_for(request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
+        parts = _shown(made, thoughts)
+        if stream:
+            _stream(handler, request, parts, envelope, fault)
+            return
+        whole = list(parts)
+        answer = {
+            "candidates": [_candidate(whole, final=True, fault=fault)],
+            "usageMetadata": usage_metadata(request.prompt_tokens, whole, request.cached_tokens),
+            **envelope,
+        }
+        if fault and fault.kind == "drop":
+            handler.send_half_and_drop(answer)
+        handler.send_json(200, answer)
+
+
+def _stream(
+    handler: Handler,
+    request: wire.GenerateRequest,
+    parts: Iterator[dict[str, Any]],
+    envelope: dict[str, str],
+    fault: Fault | None,
+) -> None:
+    """Send one event per text piece or whole part; the last carries finishReason."""
+    handler.start_stream()
+    whole: list[dict[str, Any]] = []
+    pending: dict[str, Any] | None = None
+    sent = 0
+    for part in parts:
+        whole.append(part)
+        pieces = [{"text": t} for t in wire.split_text(part["text"])] if "text" in part else [part]
+        for piece in pieces:
+            if pending is not None:
+                handler.write_event({"candidates": [_candidate([pending])], **envelope})
+                sent += 1
+                handler.after_event(sent, fault, MALFORMED)
+            pending = piece
+    final = {
+        "candidates": [_candidate([pending] if pending else [], final=True, fault=fault)],
+        "usageMetadata": usage_metadata(request.prompt_tokens, whole, request.cached_tokens),
+        **envelope,
+    }
+    handler.write_event(final)
+    handler.after_event(sent + 1, fault, MALFORMED)
+    handler.end_stream()
+
+
+def _shown(parts: Iterator[dict[str, Any]], thoughts: bool) -> Iterator[dict[str, Any]]:
+    """The parts generateContent shows: thoughts (signed) only when asked for."""
+    for part in parts:
+        if not part.get("thought"):
+            yield part
+        elif thoughts:
+            yield {**part, "thoughtSignature": wire.signature("thought", part["text"])}
+
+
+def _cache_for(handler: Handler, model: str, body: dict[str, Any]) -> StoredCache:
+    """The cache a generateContent request names, checked as the service checks it."""
+    if any(body.get(key) for key in CACHED_ONLY):
+        raise RequestError(400, NOT_ALLOWED_WITH_CACHE)
+    if not body.get("contents"):
+        raise RequestError(400, "* GenerateContentRequest.contents: contents is not specified")
+    name = str(body["cachedContent"])
+    cache = handler.emulator.caches.get(name.rsplit("/", 1)[-1])
+    wanted = model if model.startswith("models/") else f"models/{model}"
+    if cache.model != wanted:
+        raise RequestError(
+            400,
+            f"Model used by GenerateContent request ({wanted}) and CachedContent "
+            f"({cache.model}) has to be the same.",
+        )
+    return cache
+
+
+def _candidate(
+    parts: list[dict[str, Any]], final: bool = False, fault: Fault | None = None
+) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if final:
+        finish = fault is not None and fault.kind == "finish"
+        candidate["finishReason"] = fault.params["reason"] if finish else "STOP"
+    return candidate

@@ -1,0 +1,162 @@
+"""``/v1/interactions`` and ``/v1beta/interactions``: the Interactions API.
+
+``POST interactions`` creates one (JSON, or with ``stream: true`` server-sent events:
+``interaction.created``, ``interaction.status_update``, ``step.start`` / ``step.delta``
+/ ``step.stop`` per step, ``interaction.completed``); ``GET interactions/{id}``,
+``DELETE interactions/{id}`` (200 ``{}``) and ``POST interactions/{id}/cancel``.
+
+The reply comes from the same model and sandbox as generateContent: the request's
+steps (after the stored chain its ``previous_interaction_id`` names) are read as
+generateContent contents, and the model's parts are written as steps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.emulator import wire
+from gemini_magic.emulator.faults import Fault
+from gemini_magic.emulator.interaction_wire import CreateRequest, as_contents, parse_create
+from gemini_magic.emulator.interactions import StoredInteraction, owner_of
+from gemini_magic.emulator.model import reply_for
+from gemini_magic.emulator.steps import Event, StepWriter
+from gemini_magic.emulator.tokens import count_tokens, interaction_usage
+from gemini_magic.emulator.wire import RequestError
+
+if TYPE_CHECKING:
+    from gemini_magic.emulator.server import Handler
+
+MALFORMED = b'event: step.delta\ndata: {"event_type": "step.delta", "index": \n\n'
+"""The broken event of the ``malformed_event`` fault (its data is not JSON)."""
+
+
+def wants_stream(handler: Handler) -> bool:
+    """Whether a create asks for a stream (read before the fault is chosen)."""
+    if handler.method != "POST" or not handler.raw.strip():
+        return False
+    try:
+        body = json.loads(handler.raw)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("stream") is True
+
+
+def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+    """Create, get, delete or cancel an interaction."""
+    one, cancel, method = route.group(2), route.group(3), handler.method
+    store, owner = handler.emulator.interactions, owner_of(handler.api_key)
+    if one is None and method == "POST" and not cancel:
+        _create(handler, parse_create(handler.raw), fault)
+    elif one is not None and cancel and method == "POST":
+        interaction = store.get(one, owner)
+        interaction.set_status("cancelled")
+        handler.send_json(200, interaction.resource())
+    elif one is not None and not cancel and method == "GET":
+        if handler.query.get("stream", "false").lower() == "true":
+            raise RequestError(400, "The offline emulator does not replay streams: stream=false.")
+        handler.send_json(200, store.get(one, owner).resource(include_input=True))
+    elif one is not None and not cancel and method == "DELETE":
+        store.delete(one, owner)
+        handler.send_json(200, {})  # the SDK raises on 204
+    else:
+        raise RequestError(405, f"{method} is not allowed on {handler.url_path}.")
+
+
+def _create(handler: Handler, request: CreateRequest, fault: Fault | None) -> None:
+    emulator = handler.emulator
+    store, owner = emulator.interactions, owner_of(handler.api_key)
+    previous = request.previous_interaction_id
+    chain = store.chain(previous, owner) if previous else []
+    context = [s for earlier in chain for s in earlier.input_steps + earlier.steps]
+    body: dict[str, Any] = {"contents": as_contents(context + request.steps)}
+    if request.system_instruction:
+        body["systemInstruction"] = {"parts": [{"text": request.system_instruction}]}
+
+    def resolve(uri: str) -> wire.Attachment:
+        return emulator.files.attachment(wire.file_id_from_uri(uri, "uri"))
+
+    model_request = wire.parse_generate_body(body, request.model, resolve, count_tokens)
+    model_request.search = "google_search" in request.tools
+    interaction = StoredInteraction(
+        store.new_id(), owner, request.model, request.steps, previous_interaction_id=previous
+    )
+    if request.store:
+        store.add(interaction)
+    writer = StepWriter(interaction.interaction_id, request.thinking_summaries)
+    parts: list[dict[str, Any]] = []
+    try:
+        with reply_for(model_request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
+            if request.stream:
+                _stream(handler, interaction, writer, made, parts, fault, model_request)
+                return
+            for part in made:
+                parts.append(part)
+                writer.feed(part)
+        writer.close()
+        _finish(interaction, writer, parts, fault, model_request)
+        if fault and fault.kind == "drop":
+            handler.send_half_and_drop(interaction.resource())
+        handler.send_json(200, interaction.resource())
+    except BaseException:
+        if interaction.status == "in_progress":
+            interaction.set_status("failed")
+        raise
+
+
+def _finish(
+    interaction: StoredInteraction,
+    writer: StepWriter,
+    parts: list[dict[str, Any]],
+    fault: Fault | None,
+    model_request: wire.GenerateRequest,
+) -> None:
+    """Record the steps, the usage and the final status (unless it was cancelled)."""
+    interaction.steps = writer.steps
+    interaction.usage = interaction_usage(model_request, parts)
+    if interaction.status == "in_progress":
+        interaction.set_status("incomplete" if fault and fault.kind == "finish" else "completed")
+
+
+def _stream(
+    handler: Handler,
+    interaction: StoredInteraction,
+    writer: StepWriter,
+    made: Any,
+    parts: list[dict[str, Any]],
+    fault: Fault | None,
+    model_request: wire.GenerateRequest,
+) -> None:
+    """Write the interaction's life as events, each step as it is produced."""
+    sent = 0
+
+    def emit(events: list[Event]) -> None:
+        nonlocal sent
+        for event in events:
+            handler.write_event(event, event["event_type"])
+            sent += 1
+            handler.after_event(sent, fault, MALFORMED)
+
+    handler.start_stream()
+    emit([{"event_type": "interaction.created", "interaction": interaction.summary()}])
+    emit([_status_update(interaction)])
+    for part in made:
+        if interaction.status == "cancelled":
+            break
+        parts.append(part)
+        emit(writer.feed(part))
+    emit(writer.close())
+    _finish(interaction, writer, parts, fault, model_request)
+    if interaction.status != "completed":
+        emit([_status_update(interaction)])
+    emit([{"event_type": "interaction.completed", "interaction": interaction.summary()}])
+    handler.end_stream()
+
+
+def _status_update(interaction: StoredInteraction) -> Event:
+    return {
+        "event_type": "interaction.status_update",
+        "interaction_id": interaction.interaction_id,
+        "status": interaction.status,
+    }
