@@ -209,7 +209,7 @@ class GeminiSession:
         a failed save cannot lose it.
         """
         from gemini_magic.attachments import prepare_prompt
-        from gemini_magic.display import StreamView
+        from gemini_magic.stream import StreamView
 
         if self.pending_error is not None:
             error, self.pending_error = self.pending_error, None
