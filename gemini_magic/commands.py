@@ -172,7 +172,7 @@ class History:
         return self.markdown
 
     def _repr_markdown_(self) -> str:
-        from gemini_magic.display import safe_markdown
+        from gemini_magic.markdown import safe_markdown
 
         return safe_markdown(self.markdown)
 

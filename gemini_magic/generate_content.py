@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.backend import Answer, Notice, OnPart
+from gemini_magic.enums import enum_text
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.parts import (
     attachment_part,
-    enum_text,
     merge_parts,
     replace_files,
     user_content,

@@ -16,14 +16,12 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.backend import OnPart
+from gemini_magic.enums import OUTCOME_FAILED, OUTCOME_OK, enum_text
 from gemini_magic.errors import GeminiAPIError
-from gemini_magic.parts import enum_text
 
 if TYPE_CHECKING:
     from google.genai import types
 
-OUTCOME_OK = "OUTCOME_OK"
-OUTCOME_FAILED = "OUTCOME_FAILED"
 
 #: Interaction statuses and the finish reason the answer gets (None: it ended well).
 _FINISH = {

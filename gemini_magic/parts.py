@@ -27,11 +27,6 @@ USAGE_FIELDS = (
 )
 
 
-def enum_text(value: Any) -> str:
-    """An SDK enum member (or a plain string) as its wire text: ``OUTCOME_OK``."""
-    return str(getattr(value, "value", value) or "")
-
-
 def usage_dict(usage: Any) -> dict[str, int]:
     """The token counts of an answer as plain ints (for totals and the history file)."""
     if usage is None:

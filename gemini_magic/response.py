@@ -12,19 +12,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from gemini_magic.display import (
-    OUTCOME_OK,
-    Footer,
-    FooterLine,
+from gemini_magic.blocks import (
     InlineDataPlaceholder,
     InlineImage,
     MimeBundle,
-    fence_for,
     inline_data_block,
     outcome_heading,
-    outcome_name,
-    render_blocks,
 )
+from gemini_magic.enums import OUTCOME_OK, outcome_name
+from gemini_magic.footer import Footer, FooterLine
+from gemini_magic.markdown import fenced
+from gemini_magic.stream import render_blocks
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -39,12 +37,6 @@ class ExecutionResult(NamedTuple):
     @property
     def ok(self) -> bool:
         return self.outcome == OUTCOME_OK
-
-
-def _fenced(text: str, info: str = "") -> str:
-    text = text.rstrip("\n")
-    fence = fence_for(text)
-    return f"{fence}{info}\n{text}\n{fence}"
 
 
 @dataclass
@@ -173,11 +165,11 @@ def answer_markdown(parts: Iterable[types.Part]) -> str:
             sections.append("".join(text))
             text = []
         if part.executable_code is not None:
-            sections.append(_fenced(part.executable_code.code or "", "python"))
+            sections.append(fenced(part.executable_code.code or "", "python"))
         elif part.code_execution_result is not None:
             outcome = outcome_name(part.code_execution_result.outcome)
             printed = part.code_execution_result.output or ""
-            output = _fenced(printed) if printed.strip() else "(no output)"
+            output = fenced(printed) if printed.strip() else "(no output)"
             heading = outcome_heading(outcome)
             sections.append(f"{heading}\n\n{output}" if heading else output)
         elif part.inline_data is not None:

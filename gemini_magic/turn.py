@@ -27,10 +27,10 @@ from gemini_magic.parts import usage_dict
 if TYPE_CHECKING:
     from gemini_magic.attachments import PreparedPrompt
     from gemini_magic.backend import Answer, Backend
-    from gemini_magic.display import StreamView
     from gemini_magic.response import GeminiResponse
     from gemini_magic.session import GeminiSession
     from gemini_magic.settings import TurnSettings
+    from gemini_magic.stream import StreamView
 
 #: Marks a reply of the offline emulator in ``modelVersion``; kept in sync with
 #: ``gemini_magic.emulator.OFFLINE_MARK`` (importing the emulator here would make
@@ -222,7 +222,7 @@ def _note(view: StreamView, text: str | None) -> None:
 
 
 def _new_view(settings: TurnSettings) -> StreamView:
-    from gemini_magic.display import StreamView
+    from gemini_magic.stream import StreamView
 
     return StreamView(
         show_thoughts=settings.show_thoughts,

@@ -10,7 +10,7 @@ import pytest
 from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
-from test_display import dangers
+from markdown_helpers import dangers
 
 from gemini_magic.response import ExecutionResult, GeminiResponse
 
@@ -85,8 +85,9 @@ def test_images_are_objects_with_bytes_that_display_as_png() -> None:
     assert image.mime_type == "image/png"
     assert image.data == PNG
     assert image.dimensions == (640, 480)
-    assert image._repr_png_() == PNG
-    assert image._repr_jpeg_() is None
+    data, _ = image._repr_mimebundle_()
+    assert set(data) == {"image/png", "text/plain"}
+    assert base64.b64decode(data["image/png"]) == PNG
 
 
 def test_to_markdown_for_the_export() -> None:

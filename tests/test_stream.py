@@ -2,18 +2,13 @@
 
 Displays go through a real in-process IPython shell; the captured publications
 (display, then in-place updates by display id) are folded into the outputs a
-notebook would end up showing.  Hostile Markdown is rendered with mistune (the
-renderer nbconvert uses) to check that nothing executable comes out.
+notebook would end up showing.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
-import random
-import re
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -21,16 +16,12 @@ from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
+from markdown_helpers import HOSTILE, Dangers, code_blocks, dangers, render_html
 
-from gemini_magic.display import (
-    Footer,
-    SafeMarkdown,
-    StreamView,
-    image_dimensions,
-    render_parts,
-    safe_markdown,
-)
+from gemini_magic.blocks import image_dimensions
 from gemini_magic.errors import ConfigurationError
+from gemini_magic.footer import Footer
+from gemini_magic.stream import StreamView, render_blocks
 
 
 @pytest.fixture(scope="module")
@@ -90,142 +81,6 @@ def figure_bytes(fmt: str, width_px: int, height_px: int) -> bytes:
     return buffer.getvalue()
 
 
-class _Dangers(HTMLParser):
-    """Collects anything in rendered HTML that a browser could execute."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed", "style", "svg", "math", "form"):
-            self.found.append(f"<{tag}>")
-        for name, value in attrs:
-            target = re.sub(r"[\x00-\x20]", "", value or "").lower()
-            if name.startswith("on"):
-                self.found.append(f"{tag} {name}=")
-            if name in ("href", "src", "action", "formaction", "xlink:href") and (
-                target.startswith(("javascript:", "vbscript:", "data:"))
-            ):
-                self.found.append(f"{tag} {name}={value}")
-
-
-def _renderers() -> list[Any]:
-    """Markdown-to-HTML converters that behave like a trusting front end.
-
-    JupyterLab renders Markdown outputs of the live session with raw HTML kept and link
-    targets unchecked.  markdown-it-py follows CommonMark (as JupyterLab's renderer
-    does); mistune is what nbconvert uses.  Both check link targets themselves, so that
-    is switched off here to test our own escaping.
-    """
-    found = []
-    try:
-        from markdown_it import MarkdownIt
-    except ImportError:
-        pass
-    else:
-        markdown_it = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-        markdown_it.validateLink = lambda url: True
-        found.append(markdown_it.render)
-    try:
-        import mistune
-    except ImportError:
-        pass
-    else:
-
-        class Trusting(mistune.HTMLRenderer):
-            def safe_url(self, url: str) -> str:
-                return html.escape(url)
-
-            sanitize_url = safe_url
-
-        found.append(
-            mistune.create_markdown(
-                escape=False, renderer=Trusting(escape=False), plugins=["table", "strikethrough"]
-            )
-        )
-    if not found:
-        pytest.skip("needs markdown-it-py or mistune to render Markdown")
-    return found
-
-
-def render_html(markdown: str) -> str:
-    return _renderers()[0](markdown)
-
-
-def dangers(markdown: str) -> list[str]:
-    """What any of the renderers would produce that a browser could execute."""
-    found = []
-    for render in _renderers():
-        parser = _Dangers()
-        parser.feed(render(markdown))
-        found.extend(parser.found)
-    return found
-
-
-HOSTILE = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "text <img src=x onerror=alert(1)> text",
-    "<svg onload=alert(1)>",
-    "<details open ontoggle=alert(1)>",
-    "[click me](javascript:alert(1))",
-    "[click me]( JaVaScRiPt:alert(1))",
-    "[click me](javascript\\:alert(1))",
-    "[click me](<javascript:alert(1)>)",
-    "[click me](java&#115;cript:alert(1))",
-    "[click me](&#106;avascript:alert(1))",
-    "[click me](vbscript:msgbox(1))",
-    "![pic](data:text/html;base64,PHNjcmlwdD4=)",
-    "[ref]: javascript:alert(1)\n\n[click][ref]",
-    "[ref]:\njavascript:alert(1)\n\n[click][ref]",
-    "[click](\njavascript:alert(1))",
-    "<javascript:alert(1)>",
-    "\\`<img src=x onerror=alert(1)>`",
-    "`code` <img src=x onerror=alert(1)> `code`",
-    "| a | b |\n|---|---|\n| `x | <img src=x onerror=alert(1)> | y` |",
-    "| a | b |\n|---|---|\n| `x | [c](javascript:alert(1)) | y` |",
-    "1. step\n   ```\n<img src=x onerror=alert(1)>\n   ```",
-    "- item\n  ```\n<img src=x onerror=alert(1)>\n",
-    "1. step\n   ```\n      ```\n   <img src=x onerror=alert(1)>",
-    "- item\n  ```\n  code\n```\n<b>x</b>\n```\n<img src=x onerror=alert(1)>",
-    "    ```\n<img src=x onerror=alert(1)>\n```",
-    "```\ncode\n    ```\n```\n<img src=x onerror=alert(1)>",
-    "> ```\n<img src=x onerror=alert(1)>",
-    "~~~\n<b>in fence</b>\n~~~\n<img src=x onerror=alert(1)>",
-    "``` `not a fence\n<img src=x onerror=alert(1)>",
-    "<!-- comment --><script>alert(1)</script>",
-    "`| a | b |\n|---|---|\n```[a](javascript:alert(1))| a | b |\n|---|---|\n <$ \rjavascript:",
-    "[r]: /url '\n```\n'\n<img src=x onerror=alert(1)>\n```",
-    "```\r\ncode\r\n```\r\n<img src=x onerror=alert(1)>",
-    "```\rcode\r```\r<img src=x onerror=alert(1)>",
-    "<a href='javascript:alert(1)'>x</a>",
-]
-
-
-@pytest.mark.parametrize("hostile", HOSTILE)
-def test_hostile_markdown_renders_nothing_executable(hostile: str) -> None:
-    assert dangers(hostile), "the sample must be dangerous without escaping"
-    assert dangers(safe_markdown(hostile)) == []
-
-
-_FRAGMENTS = [
-    "```", "~~~", "````", "```python", " ", "   ", "    ", "\t", "\n", "\n\n", "- ", "1. ",
-    "> ", "`", "``", "\\", "\\`", "<img src=x onerror=alert(1)>", "<script>alert(1)</script>",
-    "[a](javascript:alert(1))", "[r]: javascript:x\n\n[q][r]", "text", "|",
-    "| a | b |\n|---|---|\n", "*", "<", "&", "&#106;", "](", "javascript:", "\r", "\r\n",
-    "$$", "'",
-]  # fmt: skip
-
-
-def test_random_mixtures_of_markdown_and_hostile_fragments_stay_harmless() -> None:
-    """Fences, lists, tables and quotes mixed at random: no renderer finds markup."""
-    rng = random.Random(20260101)
-    for _ in range(400):
-        sample = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(2, 14)))
-        assert dangers(safe_markdown(sample)) == [], sample
-
-
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_text_streamed_in_small_chunks_stays_harmless(shell: Any, hostile: str) -> None:
     chunks = [text(hostile[i : i + 3]) for i in range(0, len(hostile), 3)]
@@ -237,86 +92,6 @@ def test_hostile_text_streamed_in_small_chunks_stays_harmless(shell: Any, hostil
         assert dangers(rich.data["text/markdown"]) == []
     (data,) = [d for d, _ in final_outputs(captured)]
     assert data["text/plain"] == hostile
-
-
-class _Blocks(HTMLParser):
-    """The text of each <pre><code> block of rendered HTML, with its class."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.blocks: list[tuple[str | None, str]] = []
-        self._in_pre = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "pre":
-            self._in_pre = True
-        elif tag == "code" and self._in_pre:
-            self.blocks.append((dict(attrs).get("class"), ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "pre":
-            self._in_pre = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_pre and self.blocks:
-            css, text = self.blocks[-1]
-            self.blocks[-1] = (css, text + data)
-
-
-def code_blocks(rendered: str) -> list[tuple[str | None, str]]:
-    parser = _Blocks()
-    parser.feed(rendered)
-    return parser.blocks
-
-
-def test_escaped_markdown_still_renders_as_markdown() -> None:
-    source = (
-        "## Result\n\nThe **mean** is `df[df.x < 3].mean()` and a < b & c.\n\n"
-        "- one\n- two\n\n[docs](https://example.org/a?b=1&c=2)\n\n"
-        "```python\nif a < b and x && y:\n    print('<b>')\n```\n"
-    )
-    prose = (
-        "<h2>Result</h2>\n"
-        "<p>The <strong>mean</strong> is <code>df[df.x &lt; 3].mean()</code>"
-        " and a &lt; b &amp; c.</p>\n"
-        "<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n"
-        '<p><a href="https://example.org/a?b=1&amp;c=2">docs</a></p>\n'
-    )
-    for render in _renderers():
-        rendered = render(safe_markdown(source))
-        assert rendered.startswith(prose)
-        assert code_blocks(rendered) == [
-            ("language-python", "if a < b and x && y:\n    print('<b>')\n")
-        ]
-
-
-def test_fenced_code_that_cannot_form_markup_stays_a_fence() -> None:
-    """So that the front end highlights it as it would the model's own fence."""
-    source = "Filter:\n\n```python\nsmall = df[(df.x < 3) & (df.y <= 2)]\n```\n"
-    assert safe_markdown(source) == source
-
-
-def test_link_targets_split_between_fence_info_and_content_are_neutralised() -> None:
-    """A renderer that reads the fence as prose (a table row, say) would join them."""
-    assert safe_markdown("```[a](\njavascript:alert(1))\n```") == (
-        "```[a](\nunsafe:javascript:alert(1))\n```"
-    )
-
-
-def test_unclosed_fence_in_streamed_text_keeps_code_literal() -> None:
-    for render in _renderers():
-        rendered = render(safe_markdown("Here:\n```python\nprint('<b>bold</b>')"))
-        assert code_blocks(rendered) == [("language-python", "print('<b>bold</b>')\n")]
-
-
-@pytest.mark.parametrize("hostile", HOSTILE)
-def test_incremental_escaping_matches_whole_text_for_every_split(hostile: str) -> None:
-    whole = safe_markdown(hostile)
-    for cut in range(len(hostile) + 1):
-        converter = SafeMarkdown()
-        converter.feed(hostile[:cut])
-        converter.feed(hostile[cut:])
-        assert converter.markdown() == whole
 
 
 def test_streamed_text_is_one_output_updated_in_place(shell: Any) -> None:
@@ -426,9 +201,9 @@ def test_png_and_jpeg_parts_are_images_with_described_fallback(shell: Any) -> No
 
 
 def test_image_dimensions_of_damaged_data_are_unknown() -> None:
-    assert image_dimensions("image/png", b"\x89PNG\r\n\x1a\n") is None
-    assert image_dimensions("image/jpeg", b"\xff\xd8\xff\xe0\x00") is None
-    assert image_dimensions("image/jpeg", b"not a jpeg") is None
+    assert image_dimensions(b"\x89PNG\r\n\x1a\n") is None
+    assert image_dimensions(b"\xff\xd8\xff\xe0\x00") is None
+    assert image_dimensions(b"not a jpeg") is None
 
 
 def test_other_inline_data_is_a_named_sized_placeholder(shell: Any) -> None:
@@ -467,7 +242,7 @@ def test_thoughts_shown_collapsed_and_escaped(shell: Any) -> None:
     thought = outputs[0]
     assert thought["text/html"].startswith("<details><summary>Thoughts</summary>")
     assert "&lt;img src=x onerror=alert(1)&gt;" in thought["text/html"]
-    checker = _Dangers()
+    checker = Dangers()
     checker.feed(thought["text/html"])
     assert checker.found == []
     assert thought["text/plain"].startswith("Thoughts:\n**Planning**")
@@ -571,7 +346,8 @@ def _full_answer() -> list[types.Part]:
 def test_streaming_and_all_at_once_give_the_same_outputs(shell: Any, show_thoughts: bool) -> None:
     parts = _full_answer()
     streamed, _ = stream(parts, show_thoughts=show_thoughts)
-    assert streamed == render_parts(parts, show_thoughts=show_thoughts)
+    at_once = render_blocks(parts, show_thoughts=show_thoughts)
+    assert streamed == [block._repr_mimebundle_()[0] for block in at_once]
     assert len(streamed) == 7 + show_thoughts
     assert all("text/plain" in bundle for bundle in streamed)
 
@@ -593,10 +369,15 @@ def test_limits_below_one_are_refused(limits: dict[str, int]) -> None:
         StreamView(display=lambda obj, **kw: None, **limits)
 
 
-def test_importing_display_does_not_import_the_sdk() -> None:
+@pytest.mark.parametrize(
+    "module",
+    ["markdown", "blocks", "footer", "stream", "enums", "response"],
+)
+def test_importing_the_display_modules_does_not_import_the_sdk(module: str) -> None:
+    """The kernel imports them early; the SDK costs about a second to import."""
     import subprocess
     import sys
 
-    probe = "import sys, gemini_magic.display; print('google.genai' in sys.modules)"
+    probe = f"import sys, gemini_magic.{module}; print('google.genai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
