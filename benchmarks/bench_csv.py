@@ -1,7 +1,7 @@
 """How long a large DataFrame takes to become an attachment's CSV, and to be refused.
 
 Writes a seeded 1,000,000-row x 10-column frame (floats, ints, strings, datetimes) with
-``gemini_magic.attachments.to_csv_bytes`` (pyarrow's writer where it is faithful) and with
+``gemini_magic.csv_encoding.to_csv_bytes`` (pyarrow's writer where it is faithful) and with
 ``DataFrame.to_csv``, in paired runs (alternating order, so drift on a shared machine hits
 both), and prints the medians and sizes.  Then times the early refusal of that frame under
 the default 2,000,000-byte cap against building its full CSV.
@@ -20,8 +20,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from gemini_magic.attachments import _pandas_csv, frame_digest, prepare_prompt, to_csv_bytes
+from gemini_magic.attachments import prepare_prompt
+from gemini_magic.csv_encoding import frame_digest, to_csv_bytes
 from gemini_magic.errors import AttachmentError
+from gemini_magic.pandas_csv import pandas_csv
 
 
 def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -59,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
 
     frame = make_frame(args.rows)
-    writer = _pandas_csv(frame.iloc[:10])[1]
+    writer = pandas_csv(frame.iloc[:10])[1]
     times: dict[str, list[float]] = {"to_csv_bytes": [], "DataFrame.to_csv": []}
     sizes: dict[str, int] = {}
     writers = {

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from common import SCATTER_REPLY, Row, emit, say
 
-from gemini_magic.attachments import to_csv_bytes
+from gemini_magic.csv_encoding import to_csv_bytes
 from gemini_magic.emulator import Emulator
 
 MODEL = "gemini-3.8-flash"

@@ -17,14 +17,10 @@ import polars as pl
 import pytest
 
 from gemini_magic import attachments
-from gemini_magic.attachments import (
-    _pandas_csv,
-    frame_digest,
-    prepare_prompt,
-    reference_names,
-    to_csv_bytes,
-)
+from gemini_magic.attachments import prepare_prompt
+from gemini_magic.csv_encoding import frame_digest, to_csv_bytes
 from gemini_magic.errors import AttachmentError, ReferenceNotFound, UsageError
+from gemini_magic.pandas_csv import pandas_csv
 
 
 def read_back(data: bytes, **kwargs: object) -> pd.DataFrame:
@@ -67,11 +63,6 @@ def test_importing_the_module_imports_no_data_library() -> None:
 
 
 # --- references and braces ----------------------------------------------------------------
-
-
-def test_reference_names_lists_names_and_dotted_paths_once_in_order() -> None:
-    template = "Compare {sales} with {obj.frame}, then {sales} again; {{not}} a ref; {1+2}; {open"
-    assert reference_names(template) == ["sales", "obj.frame"]
 
 
 def test_double_braces_are_literal_and_not_references() -> None:
@@ -456,7 +447,7 @@ def _mixes() -> dict[str, pd.DataFrame]:
 @pytest.mark.parametrize("mix", sorted(_mixes()))
 def test_pyarrow_text_reads_back_as_to_csv_text_does(mix: str) -> None:
     frame = _mixes()[mix]
-    data, writer = _pandas_csv(frame)
+    data, writer = pandas_csv(frame)
     assert writer == "pyarrow"
     dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
     reference = frame.to_csv(index=False, lineterminator="\n").encode()
@@ -476,7 +467,7 @@ def test_pyarrow_is_left_alone_for_types_it_would_write_differently() -> None:
         np.array([1, 2], dtype="float16"),
     ):
         frame = pd.DataFrame({"c": column})
-        assert _pandas_csv(frame)[1] == "pandas"
+        assert pandas_csv(frame)[1] == "pandas"
 
 
 def test_to_csv_bytes_writes_the_whole_frame_with_its_informative_index() -> None:

@@ -27,7 +27,7 @@ import pytest
 from magic_helpers import run_cell
 from wire_helpers import generate_requests
 
-from gemini_magic.attachments import _format_size
+from gemini_magic.formatting import human_size
 
 # Built at run time so the source holds nothing a secret scanner takes for a real key.
 SECRET = "AIza" + "SyD-gemini-magic-SECRET-0123456789abc"
@@ -177,7 +177,7 @@ def test_sent_line_matches_the_request_exactly_and_nothing_else_leaves(ip, emula
     back = pd.read_csv(io.BytesIO(csv))
     assert sent["name"] == "sales"
     assert (int(sent["rows"].replace(",", "")), int(sent["cols"])) == back.shape
-    assert sent["size"] == _format_size(len(csv))
+    assert sent["size"] == human_size(len(csv))
     assert int(sent["chars"].replace(",", "")) == len(texts[-1])
     assert texts[-1] == "What is the total revenue in sales.csv?"
     # Besides the prompt and the file: one short description of the file, nothing else.
@@ -198,7 +198,7 @@ def test_sent_line_matches_an_uploaded_file_exactly(ip, emulator):
         r for r in emulator.log if r.path.startswith("/upload/") and r.query.get("upload_id")
     ]
     (data,) = [r.raw for r in uploaded]
-    assert sent["size"] == _format_size(len(data))
+    assert sent["size"] == human_size(len(data))
     assert (int(sent["rows"].replace(",", "")), int(sent["cols"])) == pd.read_csv(
         io.BytesIO(data)
     ).shape

@@ -1,0 +1,186 @@
+"""A pandas frame as CSV text that reads back as ``DataFrame.to_csv``'s text does, only faster.
+
+pyarrow's CSV writer is several times faster than ``to_csv``; it is used only for column
+types it writes faithfully (checked per column), with timestamps and integral floats shaped
+so that ``pandas.read_csv`` loads the same values from either text.  Everything else goes
+through ``to_csv``, which writes anything.  pandas and pyarrow are imported inside the
+functions: this module is only reached once a frame has been recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["csv_table", "index_carries_information", "pandas_csv"]
+
+# Characters that force pyarrow to quote string values.
+_STRUCTURAL = r'[,"\r\n]'
+
+_MASKED_DTYPE = re.compile(r"U?Int(8|16|32|64)|Float(32|64)|boolean")
+
+
+def index_carries_information(index: Any) -> bool:
+    """False only for an unnamed 0..n-1 integer index, which every reader recreates."""
+    import pandas as pd
+
+    if index.nlevels > 1 or any(level is not None for level in index.names):
+        return True
+    if isinstance(index, pd.RangeIndex):
+        return not (index.start == 0 and index.step == 1)
+    if not pd.api.types.is_integer_dtype(index.dtype):
+        return True
+    return not index.equals(pd.RangeIndex(len(index)))
+
+
+def csv_table(obj: Any, *, name: str, keep_index: bool) -> tuple[Any, int]:
+    """The frame exactly as it goes into the CSV, and how many index columns lead it.
+
+    A Series becomes a one-column frame named after it (or after the reference); a kept
+    index becomes leading columns; MultiIndex column labels are joined with ``_`` into one
+    header row, because a multi-row header is misread by a plain ``read_csv``.
+    """
+    frame = obj.to_frame(name=obj.name if obj.name is not None else name) if obj.ndim == 1 else obj
+    index_columns = 0
+    if keep_index:
+        index_columns = frame.index.nlevels
+        frame = frame.reset_index(allow_duplicates=True)
+    else:
+        frame = frame.copy(deep=False)
+    if frame.columns.nlevels > 1:
+        frame.columns = ["_".join(str(p) for p in label if str(p) != "") for label in frame.columns]
+    else:
+        frame.columns = [str(label) for label in frame.columns]
+    return frame, index_columns
+
+
+def pandas_csv(table: Any) -> tuple[bytes, str]:
+    """CSV bytes of a prepared table and the writer used (``"pyarrow"`` or ``"pandas"``).
+
+    pyarrow's writer is several times faster; it is used only where its text parses back
+    (``pandas.read_csv``) to the same values as ``DataFrame.to_csv``'s text.
+    """
+    if _arrow_can_write(table):
+        import pyarrow as pa
+
+        try:
+            return _arrow_csv(table), "pyarrow"
+        except (pa.ArrowException, UnicodeEncodeError):
+            pass  # a value pyarrow cannot convert after all: to_csv writes anything
+    # Lone surrogates (from badly decoded bytes) cannot be UTF-8: shown as \udcxx escapes.
+    text = table.to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8", errors="backslashreplace"), "pandas"
+
+
+def _arrow_can_write(table: Any) -> bool:
+    """True when pyarrow is installed and every column has a type it writes faithfully.
+
+    Left to ``to_csv``: categoricals, tz-aware datetimes (pyarrow writes ``+0100``, pandas
+    ``+01:00``), timedeltas, periods, intervals, complex, float16, object columns holding
+    anything but strings (mixed types, bytes, lists), duplicate names, no columns.
+    """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    import pandas as pd
+
+    if table.shape[1] == 0 or table.columns.has_duplicates:
+        return False
+    for _, column in table.items():
+        dtype = column.dtype
+        if isinstance(dtype, pd.StringDtype) or _MASKED_DTYPE.fullmatch(str(dtype)):
+            continue
+        if isinstance(dtype, pd.ArrowDtype):
+            if not _arrow_type_is_plain(dtype.pyarrow_dtype):
+                return False
+            continue
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            return False
+        if dtype.kind in "iubM" or (dtype.kind == "f" and dtype.itemsize >= 4):
+            continue
+        if dtype.kind == "O" and pd.api.types.infer_dtype(column, skipna=True) in (
+            "string",
+            "empty",
+        ):
+            continue
+        return False
+    return True
+
+
+def _arrow_type_is_plain(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    return (
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_float32(arrow_type)
+        or pa.types.is_float64(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+    )
+
+
+def _arrow_csv(table: Any) -> bytes:
+    """Write ``table`` with pyarrow, shaped to read back like ``to_csv``'s text.
+
+    Timestamps are narrowed to the coarsest unit that loses nothing (dates when all are
+    midnight), as ``to_csv`` does; strings are quoted only when some value needs it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    quoting = "none"
+    for i, field in enumerate(arrow.schema):
+        column = arrow.column(i)
+        if pa.types.is_timestamp(field.type):
+            arrow = arrow.set_column(i, field.name, _narrow_timestamps(column))
+        elif pa.types.is_floating(field.type):
+            arrow = arrow.set_column(i, field.name, _floats_as_floats(column))
+        elif (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)) and (
+            quoting == "none" and pc.any(pc.match_substring_regex(column, _STRUCTURAL)).as_py()
+        ):
+            quoting = "needed"
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(arrow, sink, pacsv.WriteOptions(quoting_style=quoting))
+    return sink.getvalue().to_pybytes()
+
+
+def _floats_as_floats(column: Any) -> Any:
+    """Write integral floats as ``2.0``, not pyarrow's ``2``, when the whole column is integral.
+
+    Otherwise ``read_csv`` would load a float column (say counts with a gap, which pandas
+    stores as float64) as int64, unlike ``to_csv``'s text.  Columns with any fraction are
+    left alone: one ``1.5`` already makes ``read_csv`` load the column as float.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = column.drop_null().to_numpy()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or (finite != np.floor(finite)).any():
+        return column
+    text = column.cast(pa.string())
+    integral = pc.match_substring_regex(text, r"^-?[0-9]+$")
+    return pc.if_else(integral, pc.binary_join_element_wise(text, ".0", ""), text)
+
+
+def _narrow_timestamps(column: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[column.type.unit]
+    values = pc.fill_null(column.cast(pa.int64()), 0).to_numpy()
+    if not (values % (86_400 * per_second)).any():
+        return column.cast(pa.date32(), safe=False)
+    for unit, step in (
+        ("s", per_second),
+        ("ms", per_second // 1_000),
+        ("us", per_second // 1_000_000),
+    ):
+        if step >= 1 and not (values % step).any():
+            return column.cast(pa.timestamp(unit), safe=False)
+    return column
