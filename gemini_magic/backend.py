@@ -36,6 +36,7 @@ class Answer:
     usage: types.GenerateContentResponseUsageMetadata | None
     model_version: str | None
     finish_reason: str | None
+    #: The interaction that answered (Interactions API only).
     interaction_id: str | None = None
 
 

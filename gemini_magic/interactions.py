@@ -110,7 +110,7 @@ class InteractionsBackend:
             usage=usage_metadata(reader.usage),
             model_version=reader.model,
             finish_reason=reader.finish_reason,
-            interaction_id=reader.interaction_id if request.store else None,
+            interaction_id=reader.interaction_id,
         )
 
     def repair(

@@ -188,7 +188,8 @@ def record(
             model_name=settings.model,
             usage=usage,
             api=settings.api,
-            interaction_id=answer.interaction_id,
+            # Only a stored interaction can be continued by naming it.
+            interaction_id=answer.interaction_id if settings.store else None,
         )
     )
     session.add_usage(usage)
@@ -243,7 +244,7 @@ def _response(
         model=settings.model,
         model_version=answer.model_version,
         usage=answer.usage,
-        offline=OFFLINE_MARK in (answer.model_version or ""),
+        offline=OFFLINE_MARK in f"{answer.model_version} {answer.interaction_id}",
         latency_s=latency_s,
         conversation=settings.conversation,
         finish_reason=answer.finish_reason,

@@ -39,8 +39,7 @@ def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
+def _magic_shell(monkeypatch: pytest.MonkeyPatch, tmp_path, api: str | None) -> Iterator[object]:
     """IPython with a fresh ``GeminiMagics`` (new conversations, default traits).
 
     The shell is IPython's global test shell; the magics are registered anew for each
@@ -55,14 +54,26 @@ def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
     shell = get_ipython()
     shell.config.pop("GeminiMagics", None)  # settings made by %config in earlier tests
     magics = GeminiMagics(shell=shell)
-    # This suite asserts generateContent request bodies; the Interactions API (the
-    # default) has its own tests, with the `ix` fixture.
-    magics.api = "generate_content"
+    if api is not None:
+        magics.api = api
     shell.register_magics(magics)
     yield shell
     magics.close()
     for name in ("_gemini", "answer", "sales", "big", "tricky", "threshold"):
         shell.user_ns.pop(name, None)
+
+
+@pytest.fixture
+def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
+    """The shell on the classic generateContent API, whose request bodies most tests
+    assert; the Interactions API (the default) has the `ix` fixture."""
+    yield from _magic_shell(monkeypatch, tmp_path, "generate_content")
+
+
+@pytest.fixture
+def ix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
+    """The shell with the default settings: prompts go to the Interactions API."""
+    yield from _magic_shell(monkeypatch, tmp_path, None)
 
 
 @pytest.fixture

@@ -49,3 +49,22 @@ def file_uris(body: dict[str, Any]) -> list[str]:
         for p in parts_of(body)
         if "fileData" in p or "file_data" in p
     ]
+
+
+def interaction_requests(emulator: Any) -> list[Any]:
+    """The ``interactions.create`` calls that reached the emulator, in order."""
+    return [r for r in emulator.log if r.method == "POST" and r.path.endswith("/interactions")]
+
+
+def input_texts(body: dict[str, Any]) -> list[str]:
+    """Every text block of an Interactions request's input (steps or contents)."""
+    found: list[str] = []
+    items = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    for item in items:
+        if isinstance(item, str):
+            found.append(item)
+            continue
+        for block in item.get("content") or item.get("summary") or [item]:
+            if isinstance(block, dict) and block.get("type") == "text":
+                found.append(block["text"])
+    return found
