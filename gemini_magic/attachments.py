@@ -37,7 +37,8 @@ class Attachment(ABC):
     ``name`` is what the user wrote for it: the reference without braces
     (``frames['jan']``), the ``-f`` path as given, or ``--error``.  ``kind`` is one of
     ``frame``, ``image``, ``figure``, ``file``, ``document``, ``error``; ``value_type`` is
-    the qualified type of the referenced value (``pandas.DataFrame``), None for ``-f`` files.
+    the qualified type of the referenced value (``pandas.DataFrame``; the exception's type
+    for ``--error``), None for ``-f`` files.
     ``position`` is the attachment's place among this prompt's attachments (from 0).
     """
 

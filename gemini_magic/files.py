@@ -103,10 +103,10 @@ class FileAttachment(Attachment):
                 "may not hold documents."
             )
         if self.rows is None or self.columns is None:
-            newlines = self.data.count(b"\n")
+            lines_in_file = self.data.count(b"\n") + (not self.data.endswith(b"\n"))
             lines = [
                 f"The file `{self.filename}` is {self.from_path('text file')} "
-                f"({count(newlines, 'line')}).",
+                f"({count(lines_in_file, 'line')}).",
                 self.in_sandbox(f"read it with open('{self.filename}')"),
             ]
         else:

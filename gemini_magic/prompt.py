@@ -133,7 +133,7 @@ def prepare_prompt(
 
 
 class _Builder:
-    """Collects a prompt's attachments: one per reference, unique file names, request cap."""
+    """Collects a prompt's attachments: one per reference or file, unique names, request cap."""
 
     def __init__(self, limits: Limits, *, sample: int | None, seed: int) -> None:
         self.limits = limits
@@ -141,6 +141,7 @@ class _Builder:
         self.seed = seed
         self.attachments: list[Attachment] = []
         self._by_reference: dict[str, Attachment] = {}
+        self._by_path: dict[Path, Attachment] = {}
         self._total = 0
 
     def for_reference(self, ref: Reference, value: Any, *, cwd: Path) -> Attachment | None:
@@ -154,7 +155,13 @@ class _Builder:
         return attachment
 
     def add(self, attachment: Attachment) -> Attachment:
-        """Number ``attachment``, give it a file name no other one has, and count its size."""
+        """Number ``attachment``, give it a file name no other one has, and count its size.
+
+        A file already attached (the same path by ``-f`` and by a ``Path``) is not sent twice.
+        """
+        path = getattr(attachment, "path", None)
+        if path is not None and path in self._by_path:
+            return self._by_path[path]
         self._total += len(attachment.data)
         if self._total > self.limits.max_request_bytes:
             sizes = ", ".join(
@@ -173,6 +180,8 @@ class _Builder:
             position=len(self.attachments),
         )
         self.attachments.append(attachment)
+        if path is not None:
+            self._by_path[path] = attachment
         return attachment
 
 

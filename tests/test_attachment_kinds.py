@@ -251,6 +251,16 @@ def test_f_files_are_relative_to_the_working_folder_and_come_first(tmp_path: Pat
     )
 
 
+def test_a_file_named_by_f_and_by_a_path_is_sent_once(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no newline at the end")
+    prepared = prepare_prompt(
+        "Read {p}", {"p": tmp_path / "notes.txt"}, files=["notes.txt"], cwd=tmp_path
+    )
+    (attachment,) = prepared.attachments
+    assert (attachment.name, prepared.text) == ("notes.txt", "Read notes.txt")
+    assert "(1 line)" in attachment.describe()
+
+
 def test_two_files_with_one_name_get_distinct_names(tmp_path: Path) -> None:
     for folder in ("x", "y"):
         (tmp_path / folder).mkdir()
@@ -363,3 +373,16 @@ def test_a_path_that_cannot_be_read_says_why(tmp_path: Path) -> None:
 def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.txt")
     assert "is not a regular file" in refused(tmp_path, "pipe.txt").message
+
+
+def test_the_digest_follows_the_bytes_of_every_kind(tmp_path: Path) -> None:
+    photo = Image.new("RGB", (8, 8), "white")
+    first = only("{photo}", {"photo": photo}).digest
+    assert only("{photo}", {"photo": photo.copy()}).digest == first
+    photo.putpixel((0, 0), (0, 0, 0))
+    assert only("{photo}", {"photo": photo}).digest != first
+    path = tmp_path / "a.txt"
+    path.write_text("one")
+    before = only("{p}", {"p": path}).digest
+    path.write_text("two")
+    assert only("{p}", {"p": path}).digest != before
