@@ -20,10 +20,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from gemini_magic.attachments import prepare_prompt
 from gemini_magic.csv_encoding import frame_digest, to_csv_bytes
 from gemini_magic.errors import AttachmentError
 from gemini_magic.pandas_csv import pandas_csv
+from gemini_magic.prompt import prepare_prompt
 
 
 def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""DataFrames as the CSV files the model receives: encoding, size cap, sampling, content hash.
+"""DataFrames as CSV attachments: the frame attachment, its encoding, cap, sampling and hash.
 
 A pandas DataFrame or Series, or a polars DataFrame, becomes UTF-8 CSV that
 ``pandas.read_csv`` reads back to the same values as ``DataFrame.to_csv``'s text would give
@@ -18,11 +18,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from gemini_magic.attachments import Attachment
 from gemini_magic.errors import AttachmentError
-from gemini_magic.formatting import human_size
+from gemini_magic.formatting import count, human_size
 from gemini_magic.pandas_csv import csv_table, index_carries_information, pandas_csv
 
-__all__ = ["FrameCSV", "encode_frame", "frame_digest", "frame_kind", "to_csv_bytes"]
+__all__ = ["FrameAttachment", "encode_frame", "frame_digest", "frame_kind", "to_csv_bytes"]
 
 # Rows written to estimate a frame's CSV size before building all of it, and the margin
 # over the cap at which the estimate alone is trusted to refuse.
@@ -30,24 +31,83 @@ _ESTIMATE_ROWS = 2_000
 _ESTIMATE_CELLS = 200_000
 _CLEARLY_OVER = 1.2
 
+# Column types listed in the model's description before the rest are only counted.
+_DESCRIBED_COLUMNS = 100
 
-@dataclass(frozen=True)
-class FrameCSV:
-    """One frame written as CSV, with the shape the model is told about.
+
+@dataclass(frozen=True, kw_only=True)
+class FrameAttachment(Attachment):
+    """One DataFrame or Series as the CSV file the model receives.
 
     ``columns`` counts the frame's own columns; ``index_columns`` counts the index levels
     written before them (0 when the index is a default 0..n-1 range that says nothing).
     ``column_types`` lists every CSV column, index columns first, in file order.
-    ``rows`` were written of the frame's ``total_rows`` (fewer when sampled).
+    ``requested_sample`` is the ``--sample N`` in force, so the summary can say when a
+    frame was small enough to go whole.
     """
 
-    data: bytes
     rows: int
     columns: int
-    index_columns: int
     column_types: tuple[tuple[str, str], ...]
     total_rows: int
-    digest: str
+    index_columns: int = 0
+    requested_sample: int | None = None
+    mime_type: str = "text/csv"
+    kind: str = "frame"
+
+    @property
+    def sampled(self) -> bool:
+        """True when fewer rows were sent than the object holds."""
+        return self.rows < self.total_rows
+
+    def describe(self) -> str:
+        """Which file holds which variable, its shape, and whether it is a sample.
+
+        The model sees only files, so it needs the mapping from file to variable name, the
+        shape it should expect after loading, and whether it is looking at a sample (so it
+        does not report a sample's totals as the data's).
+        """
+        label = (self.value_type or "").replace("pandas.", "pandas ").replace("polars.", "polars ")
+        lines = [
+            f"The file `{self.filename}` holds the {label} `{self.name}` as CSV: "
+            f"{count(self.rows, 'row')} × {count(self.columns, 'column')}"
+            + (
+                f" plus {count(self.index_columns, 'index column')} first"
+                if self.index_columns
+                else ""
+            )
+            + ".",
+            self.in_sandbox(f"load it with pandas.read_csv('{self.filename}')"),
+        ]
+        if self.sampled:
+            lines.append(
+                f"This is a seeded random sample of {self.rows:,} of its {self.total_rows:,} "
+                "rows, in their original order; the other rows were not sent, so totals and "
+                "counts computed from it describe the sample, not the whole data."
+            )
+        shown = ", ".join(
+            f"{col}: {dtype}" for col, dtype in self.column_types[:_DESCRIBED_COLUMNS]
+        )
+        more = len(self.column_types) - _DESCRIBED_COLUMNS
+        if not self.column_types:
+            lines.append("It has no columns.")
+        else:
+            lines.append(
+                f"Columns (name: type): {shown}" + (f", … and {more:,} more." if more > 0 else ".")
+            )
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """``sales.csv (120 rows × 4 columns, 5.2 kB)``: what was sent, for the user."""
+        shape = f"{count(self.rows, 'row')} × {count(self.columns, 'column')}"
+        if self.index_columns:
+            shape += " + index"
+        text = f"{self.filename} ({shape}, {human_size(len(self.data))}"
+        if self.sampled:
+            text += f", sample of {self.rows:,} of {self.total_rows:,} rows"
+        elif self.requested_sample is not None:
+            text += f", whole: it has no more than --sample {self.requested_sample:,} rows"
+        return text + ")"
 
 
 def frame_kind(obj: Any) -> str | None:
@@ -69,12 +129,21 @@ def frame_kind(obj: Any) -> str | None:
 
 
 def encode_frame(
-    name: str, obj: Any, kind: str, *, cap: int, sample: int | None, seed: int
-) -> FrameCSV:
-    """Write the frame referenced as ``name`` as CSV, refusing it when over ``cap`` bytes.
+    name: str,
+    obj: Any,
+    kind: str,
+    *,
+    filename: str,
+    column: str,
+    cap: int,
+    sample: int | None,
+    seed: int,
+) -> FrameAttachment:
+    """Write the frame referenced as ``name`` as the CSV file ``filename``, within ``cap`` bytes.
 
-    ``kind`` is what :func:`frame_kind` said of ``obj``; ``sample`` (``--sample N``) takes
-    N seeded random rows when the frame has more.
+    ``kind`` is what :func:`frame_kind` said of ``obj``; ``column`` names the one column of
+    an unnamed Series; ``sample`` (``--sample N``) takes N seeded random rows when the frame
+    has more.
     """
     total = len(obj)
     sent = obj
@@ -88,21 +157,25 @@ def encode_frame(
         columns, index_columns = sent.width, 0
     else:
         keep_index = index_carries_information(obj.index)
-        table, index_columns = csv_table(sent, name=name.split(".")[-1], keep_index=keep_index)
+        table, index_columns = csv_table(sent, name=column, keep_index=keep_index)
         _refuse_if_clearly_over(name, table, total, cap, lambda part: len(pandas_csv(part)[0]))
         data = pandas_csv(table)[0]
         column_types = tuple((str(col), str(dtype)) for col, dtype in table.dtypes.items())
         columns = len(table.columns) - index_columns
     if len(data) > cap:
         raise _too_large(name, len(data), exact=True, rows=len(sent), total=total, cap=cap)
-    return FrameCSV(
+    return FrameAttachment(
+        name=name,
+        filename=filename,
         data=data,
+        digest=frame_digest(sent),
+        value_type=kind,
         rows=len(sent),
         columns=columns,
-        index_columns=index_columns,
         column_types=column_types,
         total_rows=total,
-        digest=frame_digest(sent),
+        index_columns=index_columns,
+        requested_sample=sample,
     )
 
 

@@ -74,6 +74,14 @@ class AttachmentError(UsageError):
     """A referenced object cannot be attached (too large, unsupported, unserialisable)."""
 
 
+class FileAttachmentError(AttachmentError):
+    """A file named by a ``Path`` or ``-f`` cannot be attached.
+
+    Missing, a folder, unreadable, empty, of a type the API does not take, over the
+    per-file cap, or text that is not UTF-8: the message names which, and the path.
+    """
+
+
 class ConfigurationError(GeminiMagicError):
     """No API key, inconsistent settings, an emulator that cannot start."""
 

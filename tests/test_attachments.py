@@ -16,11 +16,11 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from gemini_magic import attachments
-from gemini_magic.attachments import prepare_prompt
+from gemini_magic import prompt
 from gemini_magic.csv_encoding import frame_digest, to_csv_bytes
 from gemini_magic.errors import AttachmentError, ReferenceNotFound, UsageError
 from gemini_magic.pandas_csv import pandas_csv
+from gemini_magic.prompt import Limits, prepare_prompt
 
 
 def read_back(data: bytes, **kwargs: object) -> pd.DataFrame:
@@ -28,7 +28,9 @@ def read_back(data: bytes, **kwargs: object) -> pd.DataFrame:
 
 
 def attach(obj: object, name: str = "df", **kwargs: object):
-    prepared = prepare_prompt(f"Look at {{{name}}}", {name: obj}, **kwargs)
+    """The one attachment ``{name}`` makes; ``max_*`` keywords set the Limits."""
+    limits = {k: kwargs.pop(k) for k in list(kwargs) if k.startswith("max_")}
+    prepared = prepare_prompt(f"Look at {{{name}}}", {name: obj}, limits=Limits(**limits), **kwargs)
     assert len(prepared.attachments) == 1
     return prepared.attachments[0]
 
@@ -52,7 +54,7 @@ def test_importing_the_module_imports_no_data_library() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import gemini_magic.attachments as a
+        import gemini_magic.prompt as a
         p = a.prepare_prompt("hello {x}", {"x": 1})
         heavy = sorted(m for m in ("pandas", "pyarrow", "polars", "numpy") if m in sys.modules)
         print(p.text, heavy)
@@ -78,7 +80,11 @@ def test_double_braces_are_literal_and_not_references() -> None:
         ("Plot { } now", ["Empty reference", "column 6"]),
         ("Sum {1+2} now", ["`{1+2}`", "not a variable name", "column 5"]),
         ("Use {a b}", ["`{a b}`", "not a variable name"]),
-        ("Use {df['x']}", ["not a variable name"]),
+        ("Use {df.x()}", ["not a variable name", "a call is not allowed"]),
+        ("Use {df[1:2]}", ["not a variable name", "a slice is not allowed"]),
+        ("Use {df[k]}", ["not a variable name", "the index `k`"]),
+        ("Use {df.__class__}", ["not a variable name", "starts with `__`"]),
+        ("Use {df!r}", ["not a variable name"]),
         ("first line\nthen {sales and more", ["Unclosed `{`", "line 2, column 6"]),
         ("Use {sales\n}", ["Unclosed `{`", "line 1, column 5"]),
         ("a stray } here", ["Unmatched `}`", "line 1, column 9", "near `a stray } here`"]),
@@ -111,7 +117,7 @@ def test_a_prompt_of_several_megabytes_is_refused_with_its_size() -> None:
 def test_a_prompt_that_grows_past_the_limit_by_its_references_is_refused() -> None:
     namespace = {"a": "y" * 600, "b": "z" * 600}
     with pytest.raises(UsageError, match="1,2"):
-        prepare_prompt("{a}{b}", namespace, max_prompt_chars=1_000)
+        prepare_prompt("{a}{b}", namespace, limits=Limits(max_prompt_chars=1_000))
 
 
 def test_an_unknown_name_is_reported_with_a_close_match() -> None:
@@ -126,7 +132,7 @@ def test_an_unknown_name_fails_before_any_frame_is_built(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     built: list[str] = []
-    monkeypatch.setattr(attachments, "_attach", lambda name, *a, **k: built.append(name))
+    monkeypatch.setattr(prompt, "_attach", lambda ref, *a, **k: built.append(ref))
     with pytest.raises(ReferenceNotFound, match="missing"):
         prepare_prompt("{frame} and {missing}", {"frame": pd.DataFrame({"a": [1]})})
     assert built == []
@@ -181,7 +187,9 @@ def test_other_objects_are_pasted_as_their_str() -> None:
 
 def test_a_long_str_is_cut_with_a_visible_note() -> None:
     prepared = prepare_prompt(
-        "Notes: {notes}", {"notes": "a" * 1_234_567 + "b" * 10}, max_inline_chars=10
+        "Notes: {notes}",
+        {"notes": "a" * 1_234_567 + "b" * 10},
+        limits=Limits(max_inline_chars=10),
     )
     assert prepared.text == "Notes: aaaaaaaaaa… [cut: 1,234,567 more characters of str(notes)]"
 
@@ -368,7 +376,7 @@ def test_a_frame_without_columns_is_attached_as_an_empty_header() -> None:
 def test_a_series_is_one_column_named_after_it_or_its_reference() -> None:
     named = pd.Series([1.0, 2.0], name="price")
     attachment = attach(named, "s")
-    assert attachment.kind == "pandas.Series"
+    assert (attachment.kind, attachment.value_type) == ("frame", "pandas.Series")
     assert read_back(attachment.data).columns.tolist() == ["price"]
     unnamed = pd.Series([1, 2], index=["x", "y"])
     back = read_back(attach(unnamed, "s").data, index_col=0)
@@ -378,7 +386,7 @@ def test_a_series_is_one_column_named_after_it_or_its_reference() -> None:
 def test_a_polars_frame_is_attached_and_reads_back() -> None:
     frame = pl.DataFrame({"a": [1, None, 3], "b": ["x,y", 'q"', "z"], "c": [0.5, 1.0, None]})
     attachment = attach(frame, "pf")
-    assert attachment.kind == "polars.DataFrame"
+    assert (attachment.kind, attachment.value_type) == ("frame", "polars.DataFrame")
     assert (attachment.rows, attachment.columns) == (3, 3)
     assert attachment.column_types == (("a", "Int64"), ("b", "String"), ("c", "Float64"))
     back = read_back(attachment.data)
@@ -512,7 +520,7 @@ def test_a_frame_just_over_the_cap_is_measured_exactly() -> None:
     frame = _big(5_000)
     size = len(to_csv_bytes(frame))
     with pytest.raises(AttachmentError) as caught:
-        prepare_prompt("{big}", {"big": frame}, max_attachment_bytes=size - 1)
+        prepare_prompt("{big}", {"big": frame}, limits=Limits(max_attachment_bytes=size - 1))
     assert "is about" not in caught.value.message
     assert f"is {size / 1000:.1f} kB" in caught.value.message
     assert attach(frame, "big", max_attachment_bytes=size).data == to_csv_bytes(frame)
