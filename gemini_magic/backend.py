@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from google.genai import types
 
-    from gemini_magic.attachments import PreparedPrompt
     from gemini_magic.conversation import Conversation
     from gemini_magic.errors import GeminiMagicError
+    from gemini_magic.prompt import PreparedPrompt
     from gemini_magic.settings import TurnSettings
 
 #: Called with every part the moment its event is parsed.

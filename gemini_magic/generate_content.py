@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from google import genai
     from google.genai import types
 
-    from gemini_magic.attachments import Attachment, PreparedPrompt
+    from gemini_magic.attachments import Attachment
     from gemini_magic.caching import ContextCaches
     from gemini_magic.conversation import Conversation, ConversationStore
+    from gemini_magic.prompt import PreparedPrompt
     from gemini_magic.settings import TurnSettings
     from gemini_magic.uploads import UploadCache
 

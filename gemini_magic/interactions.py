@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from google import genai
     from google.genai import types
 
-    from gemini_magic.attachments import PreparedPrompt
     from gemini_magic.conversation import Conversation, Exchange
+    from gemini_magic.prompt import PreparedPrompt
     from gemini_magic.settings import TurnSettings
     from gemini_magic.uploads import UploadCache
 

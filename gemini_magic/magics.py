@@ -12,19 +12,18 @@ This module only parses: it turns the traits plus the cell's options into one fr
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
+from traitlets import TraitError, validate
 
 from gemini_magic.client import api_in_use
 from gemini_magic.errors import GeminiMagicError, UsageError
-from gemini_magic.models import DEFAULT_MODEL
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import (
-    APIS,
     DEFAULT_CONVERSATION,
     THINKING_LEVELS,
     CacheSettings,
@@ -33,112 +32,18 @@ from gemini_magic.settings import (
     RetryPolicy,
     TurnSettings,
 )
+from gemini_magic.traits import GeminiSettings
+
+if TYPE_CHECKING:
+    from gemini_magic.last_error import LastError
 
 #: Where the last answer always is, in the user's namespace.
 LAST_RESPONSE_NAME = "_gemini"
 
 
 @magics_class
-class GeminiMagics(Magics):
+class GeminiMagics(Magics, GeminiSettings):
     """Ask Gemini (with code execution) about your data from a notebook cell."""
-
-    model = Unicode(
-        DEFAULT_MODEL,
-        help="The Gemini model a prompt goes to (default: a current GA model with code "
-        "execution; see `%gemini models`).",
-    ).tag(config=True)
-    api = Enum(
-        list(APIS),
-        default_value="interactions",
-        help="The API prompts go through: 'interactions' (Google's recommended API: the "
-        "service keeps the conversation) or 'generate_content' (the classic API: every "
-        "prompt re-sends the conversation).",
-    ).tag(config=True)
-    store = Bool(
-        True,
-        help="On the Interactions API, let Google keep the conversation (1 day on the free "
-        "tier, 55 days on paid tiers). False: nothing is kept at Google and every prompt "
-        "re-sends the conversation.",
-    ).tag(config=True)
-    thinking_level = Enum(
-        ["", *THINKING_LEVELS],
-        default_value="",
-        help="How much the model thinks: minimal, low, medium or high ('' : the model's "
-        "default). Not every model takes every level.",
-    ).tag(config=True)
-    temperature = Float(
-        None, allow_none=True, help="Sampling temperature (0-2); None: the model's default."
-    ).tag(config=True)
-    system_instruction = Unicode(
-        "", help="A system instruction sent with every prompt (empty: none)."
-    ).tag(config=True)
-    stream = Bool(True, help="Show the answer while it streams.").tag(config=True)
-    show_thoughts = Bool(False, help="Ask for thought summaries and show them collapsed.").tag(
-        config=True
-    )
-    offline = Bool(
-        False, help="Answer from the bundled offline emulator instead of the service."
-    ).tag(config=True)
-    offline_replies = Unicode(
-        "", help="A scripted-replies file (YAML or JSON) for the offline emulator."
-    ).tag(config=True)
-    timeout = Float(
-        120.0, help="Seconds without a byte from the service before a prompt fails."
-    ).tag(config=True)
-    max_retries = Int(
-        3, help="Retries of a call that failed before anything was shown (408, 429, 5xx)."
-    ).tag(config=True)
-    retry_initial_delay = Float(1.0, help="First back-off delay in seconds; doubles.").tag(
-        config=True
-    )
-    retry_max_delay = Float(30.0, help="Longest back-off delay in seconds.").tag(config=True)
-    max_attachment_bytes = Int(
-        2_000_000,
-        help="Largest CSV attached per frame (about 2 MB of CSV fills a 1M-token window).",
-    ).tag(config=True)
-    max_inline_chars = Int(
-        20_000, help="Longest str() of a non-frame object written into the prompt."
-    ).tag(config=True)
-    max_prompt_chars = Int(1_000_000, help="Longest prompt text accepted.").tag(config=True)
-    sample_seed = Int(0, help="Random seed of --sample.").tag(config=True)
-    upload_threshold = Int(
-        200_000,
-        help="Frames whose CSV is at least this many bytes are uploaded once through the "
-        "Files API and referenced afterwards, instead of being re-sent inline every turn.",
-    ).tag(config=True)
-    resend_media = Bool(
-        False, help="Re-send images the model produced with later turns of the conversation."
-    ).tag(config=True)
-    context_cache = Bool(
-        True,
-        help="Use explicit context caching for long conversations over large attachments: "
-        "the history is stored by the service once and named by later prompts, whose "
-        "cached tokens are billed at a reduced rate (storage is billed per hour).",
-    ).tag(config=True)
-    context_cache_min_tokens = Int(
-        32_768,
-        help="Cache a conversation's history only when it is estimated at this many tokens "
-        "or more (about 4 characters, or 4 bytes of CSV, a token); never below the "
-        "service's minimum (1,024 for Flash, 4,096 for Pro models).",
-    ).tag(config=True)
-    context_cache_ttl = Int(
-        3600,
-        help="Seconds a context cache lives: it is deleted earlier when the conversation "
-        "changes or the extension is unloaded, and otherwise by the service at the end "
-        "of this time (a kernel that stops leaves it to the service); an expired one is "
-        "made again when needed.",
-    ).tag(config=True)
-    history_file = Unicode(
-        "auto",
-        help="Where the conversation is saved after every turn: 'auto' (beside the "
-        "notebook, when the kernel knows it), a path, or '' (off).",
-    ).tag(config=True)
-    max_output_lines = Int(200, help="Code and output longer than this are folded.").tag(
-        config=True
-    )
-    max_output_chars = Int(20_000, help="Code and output longer than this are folded.").tag(
-        config=True
-    )
 
     #: The session of this extension instance; made once the traits are configured.
     session: GeminiSession | None = None
@@ -172,23 +77,6 @@ class GeminiMagics(Magics):
         return Connection(
             offline=self.offline, offline_replies=self.offline_replies, timeout_s=self.timeout
         )
-
-    # Validators raise TraitError: traitlets then keeps the old value (any other error
-    # would leave the bad one set), and %config reports the message.
-    @validate("temperature")
-    def _check_temperature(self, proposal: dict[str, Any]) -> float | None:
-        value = proposal["value"]
-        if value is not None and not 0.0 <= value <= 2.0:
-            raise TraitError(f"temperature must be between 0 and 2, not {value}.")
-        return value
-
-    @validate("context_cache_min_tokens", "context_cache_ttl")
-    def _check_cache_settings(self, proposal: dict[str, Any]) -> int:
-        name, value = proposal["trait"].name, proposal["value"]
-        least = 1024 if name == "context_cache_min_tokens" else 60
-        if value < least:
-            raise TraitError(f"{name} must be at least {least:,}, not {value:,}.")
-        return value
 
     @validate("history_file")
     def _check_history_file(self, proposal: dict[str, Any]) -> str:
@@ -243,6 +131,19 @@ class GeminiMagics(Magics):
     )
     @argument("--thoughts", action="store_true", help="Ask for and show thought summaries.")
     @argument(
+        "-f",
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="Attach a file by its path, relative to the working folder (repeatable).",
+    )
+    @argument(
+        "--error",
+        action="store_true",
+        help="Attach the last error: its type, message, traceback and the cell's source.",
+    )
+    @argument(
         "--thinking",
         metavar="LEVEL",
         choices=THINKING_LEVELS,
@@ -257,11 +158,18 @@ class GeminiMagics(Magics):
             %%gemini [-m MODEL] [-t TEMP] [-s SYSTEM] [-c NAME] [--new] [-o VAR]
             Which region grew fastest in {sales}? Plot revenue by month.
         """
-        from gemini_magic.turn import run_turn
+        from gemini_magic.turn import TurnInput, run_turn
 
         args = self._parse(line)
         settings = self._turn_settings(args)
-        response = run_turn(self._session, settings, cell.strip(), self.shell.user_ns)
+        prompt = TurnInput(
+            template=cell.strip(),
+            namespace=self.shell.user_ns,
+            files=tuple(_unquote(path) or "" for path in args.file),
+            last_error=self._last_error() if args.error else None,
+            cwd=Path.cwd(),
+        )
+        response = run_turn(self._session, settings, prompt)
         self.shell.user_ns[LAST_RESPONSE_NAME] = response
         if args.output:
             self.shell.user_ns[args.output] = response
@@ -315,6 +223,8 @@ class GeminiMagics(Magics):
             ),
             limits=Limits(
                 max_attachment_bytes=self.max_attachment_bytes,
+                max_file_bytes=self.max_file_bytes,
+                max_request_bytes=self.max_request_bytes,
                 max_inline_chars=self.max_inline_chars,
                 max_prompt_chars=self.max_prompt_chars,
             ),
@@ -328,6 +238,11 @@ class GeminiMagics(Magics):
             max_output_lines=self.max_output_lines,
             max_output_chars=self.max_output_chars,
         )
+
+    def _last_error(self) -> LastError:
+        from gemini_magic.last_error import last_error_from
+
+        return last_error_from(self.shell)
 
     def _take_cell_id(self) -> str | None:
         """The running cell's id, once: a second prompt from the same cell (a loop over

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from google.genai import types
 
-    from gemini_magic.attachments import Attachment, PreparedPrompt
+    from gemini_magic.attachments import Attachment
+    from gemini_magic.prompt import PreparedPrompt
 
 #: The token counts kept of an answer (the names of the SDK's usage metadata).
 USAGE_FIELDS = (

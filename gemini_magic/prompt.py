@@ -27,25 +27,11 @@ from gemini_magic.formatting import count, human_size
 from gemini_magic.images import figure_attachment, image_attachment, is_figure, is_image
 from gemini_magic.last_error import LastError, error_attachment
 from gemini_magic.references import Reference, parse_template, resolve
+from gemini_magic.settings import Limits
 
 __all__ = ["Limits", "PreparedPrompt", "prepare_prompt"]
 
-
-@dataclass(frozen=True)
-class Limits:
-    """The caps one prompt must keep to; each is refused with its size and a hint.
-
-    ``max_attachment_bytes`` is a frame's CSV (about what fills a 1M-token window),
-    ``max_file_bytes`` any other one file (image, figure, file, error),
-    ``max_request_bytes`` all attachments of one prompt together, ``max_inline_chars`` the
-    ``str()`` of one pasted object, ``max_prompt_chars`` the prompt text.
-    """
-
-    max_attachment_bytes: int = 2_000_000
-    max_file_bytes: int = 20_000_000
-    max_request_bytes: int = 50_000_000
-    max_inline_chars: int = 20_000
-    max_prompt_chars: int = 1_000_000
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -69,7 +55,7 @@ def prepare_prompt(
     template: str,
     namespace: Mapping[str, Any],
     *,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     sample: int | None = None,
     seed: int = 0,
     files: Sequence[str | os.PathLike[str]] = (),

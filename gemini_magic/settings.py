@@ -48,9 +48,17 @@ class CacheSettings:
 
 @dataclass(frozen=True)
 class Limits:
-    """The caps on what one prompt may carry."""
+    """The caps one prompt must keep to; each is refused with its size and a hint.
+
+    ``max_attachment_bytes`` is a frame's CSV (about what fills a 1M-token window),
+    ``max_file_bytes`` any other one file (image, figure, file, error),
+    ``max_request_bytes`` all attachments of one prompt together, ``max_inline_chars`` the
+    ``str()`` of one pasted object, ``max_prompt_chars`` the prompt text.
+    """
 
     max_attachment_bytes: int = 2_000_000
+    max_file_bytes: int = 20_000_000
+    max_request_bytes: int = 50_000_000
     max_inline_chars: int = 20_000
     max_prompt_chars: int = 1_000_000
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic import models
@@ -25,8 +27,9 @@ from gemini_magic.errors import GeminiAPIError, GeminiMagicError, UsageError
 from gemini_magic.parts import usage_dict
 
 if TYPE_CHECKING:
-    from gemini_magic.attachments import PreparedPrompt
     from gemini_magic.backend import Answer, Backend
+    from gemini_magic.last_error import LastError
+    from gemini_magic.prompt import PreparedPrompt
     from gemini_magic.response import GeminiResponse
     from gemini_magic.session import GeminiSession
     from gemini_magic.settings import TurnSettings
@@ -47,16 +50,27 @@ _COMPLETE = frozenset({None, "STOP", "FINISH_REASON_UNSPECIFIED"})
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
+@dataclass(frozen=True)
+class TurnInput:
+    """What one prompt sends: its text, the namespace its ``{name}`` references are
+    resolved in, the files named by ``-f`` (relative to ``cwd``) and the last error."""
+
+    template: str
+    namespace: Mapping[str, Any]
+    files: tuple[str, ...] = ()
+    last_error: LastError | None = None
+    cwd: Path | None = None
+
+
 def run_turn(
     session: GeminiSession,
     settings: TurnSettings,
-    template: str,
-    namespace: Mapping[str, Any],
+    prompt: TurnInput,
     *,
     view: StreamView | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> GeminiResponse:
-    """Send ``template`` (with its ``{name}`` references) and show the answer.
+    """Send the prompt (with what it references) and show the answer.
 
     Nothing is sent when the prompt or a reference is bad.  On any error or interrupt
     the shown part stays, marked incomplete, and the conversation is as it was.  The
@@ -67,7 +81,7 @@ def run_turn(
     if pending is not None:
         raise pending
     check_model_name(settings.model)
-    prepared = prepare(template, namespace, settings)
+    prepared = prepare(prompt, settings)
     view = view or _new_view(settings)
     for hint in prepared.hints:
         view.notice(hint)
@@ -80,8 +94,8 @@ def run_turn(
     answer = send(backend, request, settings, view, sleep)
     latency_s = time.perf_counter() - started
     _note(view, models.answered_by_note(settings.model, answer.model_version))
-    record(session, settings, template, request.user, answer)
-    response = _response(settings, template, answer, latency_s)
+    record(session, settings, prompt.template, request.user, answer)
+    response = _response(settings, prompt.template, answer, latency_s)
     if answer.finish_reason not in _COMPLETE:
         view.notice(
             f"⚠ The answer ended early (finish reason {answer.finish_reason}): what is "
@@ -91,19 +105,19 @@ def run_turn(
     return response
 
 
-def prepare(template: str, namespace: Mapping[str, Any], settings: TurnSettings) -> PreparedPrompt:
-    """Step 1: the prompt's text and attachments, resolved and encoded."""
-    from gemini_magic.attachments import prepare_prompt
+def prepare(prompt: TurnInput, settings: TurnSettings) -> PreparedPrompt:
+    """Step 1: the prompt's text and attachments, resolved, read and encoded."""
+    from gemini_magic.prompt import prepare_prompt
 
-    limits = settings.limits
     return prepare_prompt(
-        template,
-        namespace,
-        max_attachment_bytes=limits.max_attachment_bytes,
-        max_inline_chars=limits.max_inline_chars,
-        max_prompt_chars=limits.max_prompt_chars,
+        prompt.template,
+        prompt.namespace,
+        limits=settings.limits,
         sample=settings.sample,
         seed=settings.sample_seed,
+        files=prompt.files,
+        last_error=prompt.last_error,
+        cwd=prompt.cwd,
     )
 
 

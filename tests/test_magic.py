@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 from magic_helpers import decode_png, png_size, run_cell
-from wire_helpers import generate_requests, inline_blobs, texts
+from wire_helpers import generate_requests, inline_blobs, interaction_requests, texts
 
 from gemini_magic.errors import ConfigurationError, GeminiAPIError, ReferenceNotFound
 
@@ -448,8 +448,9 @@ def test_ipython_config_sets_the_traits_before_the_first_prompt(ip, emulator, tm
     ip.register_magics(magics)
     try:
         assert run_cell(ip, "%%gemini\nhello").success
-        (request,) = generate_requests(emulator)
-        assert request.path.endswith("models/gemini-from-config:generateContent")
+        (request,) = interaction_requests(emulator)
+        assert request.body["model"] == "gemini-from-config"
+        assert "stream" not in request.body  # stream = False from the config
         assert (tmp_path / "h.json").exists()
     finally:
         magics.close()

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from gemini_magic.attachments import prepare_prompt
 from gemini_magic.errors import UsageError
+from gemini_magic.prompt import prepare_prompt
 from gemini_magic.rebind import Binding, check_expression, rebind
 
 SALES = Binding(("sales.csv", "input_file_0.csv"), "sales")

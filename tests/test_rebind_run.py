@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from magic_helpers import run_cell
 
-from gemini_magic.attachments import prepare_prompt
+from gemini_magic.prompt import prepare_prompt
 from gemini_magic.rebind import Binding, Rebound, rebind
 from gemini_magic.rebind_run import CodeFailed, run_rebound
 
