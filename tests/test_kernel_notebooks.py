@@ -24,6 +24,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from wire_helpers import interaction_requests
 
 from gemini_magic.emulator import Emulator
 
@@ -55,19 +56,17 @@ def markdown_of(outputs: list[Any]) -> list[str]:
 
 
 def prompt_requests(emulator: Emulator) -> list[Any]:
-    return [e for e in emulator.log if "GenerateContent" in e.path]
+    """The prompts the kernel sent: the Interactions API is the default."""
+    return interaction_requests(emulator)
 
 
 def attached_csvs(body: dict[str, Any]) -> list[pd.DataFrame]:
-    """The CSV attachments of a request body, read back as DataFrames."""
+    """The CSV documents of an Interactions request's new input, read back as DataFrames."""
     frames = []
-    for content in body["contents"]:
-        for part in content["parts"]:
-            blob = part.get("inlineData") or part.get("inline_data")
-            if blob and (blob.get("mime_type") or blob.get("mimeType")) == "text/csv":
-                data = blob["data"]
-                raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-                frames.append(pd.read_csv(io.BytesIO(raw)))
+    for step in body["input"]:
+        for block in step.get("content") or []:
+            if block.get("type") == "document" and block.get("mime_type") == "text/csv":
+                frames.append(pd.read_csv(io.BytesIO(base64.b64decode(block["data"]))))
     return frames
 
 
@@ -95,7 +94,7 @@ def test_gemini_commands_share_the_prompts_conversation(emulator: Emulator, tmp_
         gemini_notebook(
             SALES,
             ANALYSE,
-            "%%gemini --model gemini-2.5-pro\nWhich month had the highest revenue?",
+            "%%gemini --model gemini-3.5-flash\nWhich month had the highest revenue?",
             "%gemini reset",
             "Say hello",
         ),
@@ -103,11 +102,11 @@ def test_gemini_commands_share_the_prompts_conversation(emulator: Emulator, tmp_
     )
     _first, second, third = prompt_requests(emulator)
     # The %%gemini cell continues the conversation the plain prompt started ...
-    assert "gemini-2.5-pro" in second.path
-    assert [c["role"] for c in second.body["contents"]] == ["user", "model", "user"]
+    assert second.body["model"] == "gemini-3.5-flash"
+    assert second.body["previous_interaction_id"]
     # ... and %gemini reset empties it for the next plain prompt.
     assert "reset" in nb.cells[3].outputs[0]["text"]
-    assert [c["role"] for c in third.body["contents"]] == ["user"]
+    assert "previous_interaction_id" not in third.body
     assert markdown_of(nb.cells[4].outputs)
 
 
@@ -202,6 +201,6 @@ def test_interrupting_a_prompt_keeps_the_kernel_and_conversation(
     done = kc.execute_interactive("Say hello", timeout=60, output_hook=outputs.append)
     assert done["content"]["status"] == "ok"
     assert shown_markdown(outputs)
-    assert [c["role"] for c in prompt_requests(emulator)[-1].body["contents"]] == ["user"]
+    assert "previous_interaction_id" not in prompt_requests(emulator)[-1].body
     with pytest.raises(queue.Empty):
         kc.get_shell_msg(timeout=0.1)  # no stray reply left over from the interrupt

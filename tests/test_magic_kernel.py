@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import nbformat
 import pytest
 from magic_helpers import png_size
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from wire_helpers import input_texts, interaction_requests
 
 
 def notebook(*sources: str) -> nbformat.NotebookNode:
@@ -59,13 +61,13 @@ def test_a_prompt_cell_shows_code_output_figure_and_usage(emulator, tmp_path):
     assert "offline emulator" in footer and "tokens" in footer
     assert all("text/plain" in b for b in first)
     assert "105.5" in "\n".join(b.get("text/markdown", "") for b in bundles(nb.cells[2]))
-    # The second request carried the first turn, with its code and result parts.
-    requests = [
-        r for r in emulator.log if "generateContent" in r.path.lower() or "Generate" in r.path
-    ]
-    second = requests[-1].body["contents"]
-    assert [c["role"] for c in second] == ["user", "model", "user"]
-    assert any("executableCode" in p for p in second[1]["parts"])
+    # The second request named the first interaction, which holds its code and result.
+    _first_request, second_request = interaction_requests(emulator)
+    (first_stored, _) = sorted(emulator.interactions.list(), key=lambda i: i.created)
+    assert second_request.body["previous_interaction_id"] == first_stored.interaction_id
+    assert "document" in json.dumps(second_request.body)  # {sales} attached again
+    steps = [step["type"] for step in first_stored.resource()["steps"]]
+    assert "code_execution_call" in steps and "code_execution_result" in steps
 
 
 def test_an_error_fails_the_notebook_run(emulator, tmp_path):
@@ -74,7 +76,7 @@ def test_an_error_fails_the_notebook_run(emulator, tmp_path):
         run(nb, tmp_path)
     assert "ReferenceNotFound" in str(caught.value)
     assert "missing_frame" in str(caught.value)
-    assert not [r for r in emulator.log if "Generate" in r.path]
+    assert emulator.log == []
 
 
 def test_rerunning_a_cell_in_the_kernel_replaces_its_turn(emulator):
@@ -101,12 +103,11 @@ def test_rerunning_a_cell_in_the_kernel_replaces_its_turn(emulator):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    requests = [r for r in emulator.log if "Generate" in r.path]
-    rerun = requests[1].body["contents"]
-    assert len(rerun) == 1  # the re-run cell had no earlier turns before it
-    last = requests[-1].body["contents"]
-    prompts = [p["text"] for c in last if c["role"] == "user" for p in c["parts"] if "text" in p]
-    assert prompts == ["Say hello again.", "Say goodbye."]
+    _first, rerun, last = interaction_requests(emulator)
+    assert "previous_interaction_id" not in rerun.body  # no earlier turn before that cell
+    stored = sorted(emulator.interactions.list(), key=lambda i: i.created)
+    assert last.body["previous_interaction_id"] == stored[1].interaction_id  # the re-run's
+    assert input_texts(last.body) == ["Say goodbye."]
 
 
 def test_settings_in_a_kernel_show_the_widget_panel_and_the_table(emulator, tmp_path):
