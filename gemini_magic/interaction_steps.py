@@ -242,6 +242,31 @@ def _result_text(result: Any) -> str:
 # --- the way back: recorded turns as input steps ---------------------------------------
 
 
+#: The document types an Interactions ``document`` block takes (the SDK's
+#: ``DocumentContentMimeType``); other text goes as a text block.
+DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.oasis.opendocument.presentation",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    }
+)
+
+
+def takes_file(mime_type: str) -> bool:
+    """Whether the Interactions API takes this type as an image or document block."""
+    return mime_type.startswith("image/") or mime_type in DOCUMENT_TYPES
+
+
 def content_blocks(content: types.Content) -> list[dict[str, Any]]:
     """A recorded user turn's parts as Interactions content blocks."""
     blocks: list[dict[str, Any]] = []
@@ -250,11 +275,20 @@ def content_blocks(content: types.Content) -> list[dict[str, Any]]:
             blocks.append({"type": "text", "text": part.text})
         elif part.inline_data is not None:
             blob = part.inline_data
-            blocks.append(media_block(blob.mime_type or "", data=blob.data or b""))
+            blocks.append(_inline_block(blob.mime_type or "", blob.data or b"", blob.display_name))
         elif part.file_data is not None:
             data = part.file_data
             blocks.append(media_block(data.mime_type or "", uri=data.file_uri))
     return blocks
+
+
+def _inline_block(mime_type: str, data: bytes, name: str | None) -> dict[str, Any]:
+    """An image or document block, or for text the API has no document type for (a
+    ``.py``, ``.txt``, ``.json`` file, the last error) a text block with its content."""
+    if takes_file(mime_type):
+        return media_block(mime_type, data=data)
+    text = data.decode("utf-8", errors="replace")
+    return {"type": "text", "text": f"The file `{name or 'attachment'}` ({mime_type}):\n{text}"}
 
 
 def media_block(mime_type: str, *, data: bytes | None = None, uri: str | None = None) -> dict:

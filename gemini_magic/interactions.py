@@ -21,6 +21,7 @@ from gemini_magic.interaction_steps import (
     StepReader,
     content_blocks,
     history_steps,
+    takes_file,
     usage_metadata,
 )
 from gemini_magic.parts import merge_parts, user_content, without_media
@@ -74,7 +75,11 @@ class InteractionsBackend:
         self, prepared: PreparedPrompt, conversation: Conversation, settings: TurnSettings
     ) -> InteractionRequest:
         threshold = settings.upload_threshold
-        user = user_content(prepared, lambda a: self._uploads.uri_for(a, threshold))
+        user = user_content(
+            prepared,
+            # Text the API takes no document for goes inline, as text, whatever its size.
+            lambda a: self._uploads.uri_for(a, threshold) if takes_file(a.mime_type) else None,
+        )
         before = [] if settings.new else conversation.before(settings.cell_id)
         previous = _chain_end(before) if self._store else None
         turns = tuple(
