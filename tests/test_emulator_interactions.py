@@ -440,3 +440,17 @@ def test_cancel_during_a_stream_ends_it_cancelled(emulator, client):
     assert cancelled.status == "cancelled"
     assert events[-1].interaction.status == "cancelled"
     assert not any(isinstance(e, it.StepStart) and e.index == 4 for e in events)
+
+
+def test_answer_as_names_the_model_that_really_answered(emulator, client):
+    emulator.inject("answer_as", model="gemini-3.5-flash-lite", count=2)
+    interaction = client.interactions.create(model=MODEL, input="ping")
+    answer = client.models.generate_content(model=MODEL, contents="ping")
+    assert interaction.model == "gemini-3.5-flash-lite"
+    assert answer.model_version == f"gemini-3.5-flash-lite-{OFFLINE_MARK}"
+    assert client.interactions.create(model=MODEL, input="ping").model == MODEL
+
+
+def test_models_list_current_models_first(emulator, client):
+    names = [m.name for m in client.models.list()]
+    assert names[0] == "models/gemini-3.8-flash" and "models/gemini-2.5-flash" in names

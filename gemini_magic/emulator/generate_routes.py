@@ -50,8 +50,9 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
         isinstance(tool, dict) and ("googleSearch" in tool or "googleSearchRetrieval" in tool)
         for tool in wire.as_list(body.get("tools") or [], "tools")
     )
+    answered = fault.params["model"] if fault and fault.kind == "answer_as" else model
     envelope = {
-        "modelVersion": f"{model}-{emulator.offline_mark}",
+        "modelVersion": f"{answered}-{emulator.offline_mark}",
         "responseId": hashlib.sha256(handler.raw).hexdigest()[:22],
     }
     config = body.get("generationConfig") or {}

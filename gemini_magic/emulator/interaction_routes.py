@@ -79,8 +79,9 @@ def _create(handler: Handler, request: CreateRequest, fault: Fault | None) -> No
 
     model_request = wire.parse_generate_body(body, request.model, resolve, count_tokens)
     model_request.search = "google_search" in request.tools
+    answered = fault.params["model"] if fault and fault.kind == "answer_as" else request.model
     interaction = StoredInteraction(
-        store.new_id(), owner, request.model, request.steps, previous_interaction_id=previous
+        store.new_id(), owner, answered, request.steps, previous_interaction_id=previous
     )
     if request.store:
         store.add(interaction)
