@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -440,3 +441,56 @@ def test_cancel_during_a_stream_ends_it_cancelled(emulator, client):
     assert cancelled.status == "cancelled"
     assert events[-1].interaction.status == "cancelled"
     assert not any(isinstance(e, it.StepStart) and e.index == 4 for e in events)
+
+
+def test_answer_as_names_the_model_that_really_answered(emulator, client):
+    emulator.inject("answer_as", model="gemini-3.5-flash-lite", count=2)
+    interaction = client.interactions.create(model=MODEL, input="ping")
+    answer = client.models.generate_content(model=MODEL, contents="ping")
+    assert interaction.model == "gemini-3.5-flash-lite"
+    assert answer.model_version == f"gemini-3.5-flash-lite-{OFFLINE_MARK}"
+    assert client.interactions.create(model=MODEL, input="ping").model == MODEL
+
+
+def test_models_list_current_models_first(emulator, client):
+    names = [m.name for m in client.models.list()]
+    assert names[0] == "models/gemini-3.8-flash" and "models/gemini-2.5-flash" in names
+
+
+def raw(emulator: Emulator, method: str, path: str, body: bytes | None, key: str | None) -> Any:
+    """Plain HTTP for what the SDK never sends; returns (status, JSON)."""
+    headers = {"x-goog-api-key": key} if key else {}
+    request = urllib.request.Request(
+        f"{emulator.url}{path}", data=body, method=method, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "key", "status", "code"),
+    [
+        (
+            "POST",
+            "/v1/interactions",
+            b'{"model": "m", "input": "hi"}',
+            None,
+            403,
+            "permission_denied",
+        ),
+        ("POST", "/v1/interactions", b"{not json", "k", 400, "invalid_request"),
+        ("POST", "/v1/interactions", b'{"input": "hi"}', "k", 400, "invalid_request"),
+        ("PUT", "/v1/interactions", b"{}", "k", 405, "method_not_allowed"),
+        ("GET", "/v1/interactions/v1_x?stream=true", None, "k", 400, "invalid_request"),
+        ("GET", "/v1beta/interactions/v1_x", None, "k", 404, "not_found"),
+    ],
+)
+def test_interactions_errors_use_the_interactions_error_body(
+    emulator, method, path, body, key, status, code
+):
+    got_status, reply = raw(emulator, method, path, body, key)
+    assert (got_status, set(reply), reply["error"]["code"]) == (status, {"error"}, code)
+    assert isinstance(reply["error"]["message"], str) and reply["error"]["message"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from google import genai
+from google.genai import types
 
 from gemini_magic.emulator import Emulator
 from gemini_magic.emulator.replies import load_replies
@@ -127,3 +128,23 @@ def test_command_line_serves_until_ctrl_c(tmp_path):
             process.communicate()
     assert process.returncode == 0, err
     assert "stopped" in out
+
+
+def test_thought_parts_show_on_generate_content_only_when_asked_for(emulator):
+    emulator.set_replies(
+        [{"match": "think", "parts": [{"thought": "Two and two."}, {"text": "Four."}]}]
+    )
+    client = genai.Client()
+    plain = client.models.generate_content(model=MODEL, contents="think")
+    assert [(p.text, p.thought) for p in plain.candidates[0].content.parts] == [("Four.", None)]
+    assert plain.usage_metadata.thoughts_token_count is None
+    config = types.GenerateContentConfig(
+        thinking_config=types.ThinkingConfig(include_thoughts=True)
+    )
+    shown = client.models.generate_content(model=MODEL, contents="think", config=config)
+    thought, answer = shown.candidates[0].content.parts
+    assert (thought.text, thought.thought, answer.text) == ("Two and two.", True, "Four.")
+    assert thought.thought_signature
+    usage = shown.usage_metadata
+    assert usage.thoughts_token_count == 3 and usage.candidates_token_count == 2
+    assert usage.total_token_count == usage.prompt_token_count + 5

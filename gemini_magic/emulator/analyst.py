@@ -1,8 +1,10 @@
-"""The built-in data analyst: answers unscripted prompts about attached CSV files.
+"""The built-in data analyst: answers unscripted prompts about attached files.
 
-It recognises the usual intents (plot, mean, sum, min, max, count, describe, group by
-a named column), writes plain pandas + Matplotlib code for them *as text*, and leaves
-the computing to the sandbox.  Its answer text only quotes lines the executed code
+For CSV files it recognises the usual intents (plot, mean, sum, min, max, count,
+describe, group by a named column); other files are measured (:mod:`measure`: an
+image's size and main colour, a text's lines and words, a PDF's pages).  It writes
+plain pandas / Pillow / Matplotlib code *as text*, and leaves the computing to the
+sandbox.  Its answer text only quotes lines the executed code
 printed, so it can never state a number it did not compute.  Anything else gets
 :data:`NO_ANSWER`.
 """
@@ -14,13 +16,15 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from gemini_magic.emulator.measure import CANNOT_SEE, AttachedFile, kind_of, measuring_code
 from gemini_magic.emulator.sandbox import OUTCOME_OK, Execution, sandbox_name
 from gemini_magic.emulator.wire import Attachment
 
 NO_ANSWER = (
     "The offline emulator has no answer for this prompt. Offline, it answers scripted "
     "prompts (a replies file) and simple analyses of attached CSV files: plot, mean, sum, "
-    "min, max, count, describe, group by a column."
+    "min, max, count, describe, group by a column; and it measures attached images, "
+    "text files and PDFs."
 )
 
 _INTENTS = {
@@ -56,6 +60,8 @@ class Plan:
     intents: list[str]
     tables: list[CsvTable]
     histogram: bool = False
+    files: list[AttachedFile] = field(default_factory=list)
+    """Attachments that are not tables: measured, whatever the prompt asks."""
 
 
 def _is_csv(attachment: Attachment) -> bool:
@@ -95,13 +101,17 @@ def plan(prompt_parts: list[str], attachments: list[Attachment]) -> Plan | None:
     intents = [name for name, rx in _INTENTS.items() if re.search(rx, text)]
     # A conversation resends its attachments each turn: analyse each distinct file once.
     seen: set[bytes] = set()
-    tables = []
+    tables, files = [], []
     for i, attachment in enumerate(attachments):
-        if _is_csv(attachment) and attachment.data not in seen:
-            seen.add(attachment.data)
-            tables.append(CsvTable(sandbox_name(i, attachment), _header(attachment.data)))
-    if not tables:
-        return None
+        if attachment.data in seen:
+            continue
+        seen.add(attachment.data)
+        name = sandbox_name(i, attachment)
+        if _is_csv(attachment):
+            tables.append(CsvTable(name, _header(attachment.data)))
+        else:
+            files.append(AttachedFile(name, kind_of(attachment), attachment.mime_type))
+    files = files[:_MAX_FILES]
     for table in tables:
         table.group_by = _group_column(text, table.columns)
         named = [c for c in table.columns if _mentions(text, c) and c != table.group_by]
@@ -111,17 +121,29 @@ def plan(prompt_parts: list[str], attachments: list[Attachment]) -> Plan | None:
         table.value_columns = [] if len(named) == len(others) > 1 else named
     if not intents and any(t.group_by for t in tables):
         intents = ["mean"]
-    if not intents:
-        return None
+    if not (tables and intents):
+        return Plan([], [], files=files) if files else None
     named_tables = [t for t in tables if t.mentioned]
     chosen = (named_tables or tables)[:_MAX_FILES]
-    return Plan(intents, chosen, histogram=bool(_HISTOGRAM.search(text)))
+    return Plan(intents, chosen, histogram=bool(_HISTOGRAM.search(text)), files=files)
 
 
 def planning(plan: Plan) -> str:
     """The analyst's thought summary: what it is about to compute, from which files."""
-    names = ", ".join(t.name for t in plan.tables)
-    return f"Planning: read {names} with pandas and compute {', '.join(plan.intents)}."
+    steps = []
+    if plan.tables:
+        names = ", ".join(t.name for t in plan.tables)
+        steps.append(f"read {names} with pandas and compute {', '.join(plan.intents)}")
+    if plan.files:
+        steps.append(f"measure {', '.join(f.name for f in plan.files)} with Python")
+    return f"Planning: {'; then '.join(steps)}."
+
+
+def opening(plan: Plan) -> str:
+    """The reply's first sentence, before its code."""
+    if plan.tables:
+        return "I'll load the data with pandas and compute that.\n\n"
+    return "I'll measure the attached files with Python.\n\n"
 
 
 _PRELUDE = '''import pandas as pd
@@ -137,10 +159,14 @@ def fmt(value):
 
 def code_for(plan: Plan) -> str:
     """Plain pandas + Matplotlib code for ``plan``, readable on its own."""
-    pyplot = "import matplotlib.pyplot as plt" if "plot" in plan.intents else ""
-    lines = [_PRELUDE.format(pyplot=pyplot).replace("\n\n\n", "\n\n")]
+    lines = []
+    if plan.tables:
+        pyplot = "import matplotlib.pyplot as plt" if "plot" in plan.intents else ""
+        lines.append(_PRELUDE.format(pyplot=pyplot).replace("\n\n\n", "\n\n"))
     for i, table in enumerate(plan.tables):
         lines.extend(_table_code(plan, table, f"df{i}" if len(plan.tables) > 1 else "df"))
+    if plan.files:
+        lines.extend(measuring_code(plan.files))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -221,7 +247,7 @@ _SCALAR_LINE = re.compile(r"^([^:\n]{1,120}): (\S[^\n]{0,80})$")
 
 def answer_text(plan: Plan, execution: Execution) -> str:
     """The reply text, built only from what the executed code printed."""
-    names = ", ".join(t.name for t in plan.tables)
+    names = ", ".join([t.name for t in plan.tables] + [f.name for f in plan.files])
     if execution.outcome != OUTCOME_OK:
         return (
             f"The analysis of {names} did not complete ({execution.outcome}), so the offline "
@@ -237,7 +263,10 @@ def answer_text(plan: Plan, execution: Execution) -> str:
             scalars.append(f"- {match.group(1)}: **{match.group(2)}**")
         else:
             table.append(line)
-    text = [f"Computed offline with pandas from {names} (decimals rounded to 4 places):"]
+    if plan.tables:
+        text = [f"Computed offline with pandas from {names} (decimals rounded to 4 places):"]
+    else:
+        text = [f"Measured offline with Python from {names}:"]
     if scalars:
         text.append("\n".join(scalars))
     if table:
@@ -245,4 +274,6 @@ def answer_text(plan: Plan, execution: Execution) -> str:
     if execution.figures:
         count = len(execution.figures)
         text.append("The chart is shown above." if count == 1 else f"{count} charts above.")
+    if plan.files:
+        text.append(CANNOT_SEE)
     return "\n\n".join(text) + "\n"

@@ -14,6 +14,8 @@ takes the first queued fault that applies to it.  Kinds:
 ``huge``            the reply is ``size`` characters of text (default 2,000,000).
 ``finish``          the usual reply, ended with finishReason ``reason`` (default
                     ``MAX_TOKENS``) instead of ``STOP``.
+``answer_as``       the usual reply, but answered by (and naming) another ``model``, as
+                    the service does for a retired model it re-routes.
 ``expire_file``     immediate, not queued: the file ``name`` (or every uploaded file)
                     expires now, so later references get 403 as on the service.
 ``expire_cache``    immediate, not queued: the context cache ``name`` (or every cache)
@@ -54,6 +56,7 @@ _KINDS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
     "drop": (_REPLIES, {"after": 1}),
     "huge": (_REPLIES, {"size": 2_000_000}),
     "finish": (_REPLIES, {"reason": "MAX_TOKENS"}),
+    "answer_as": (_REPLIES, {"model": "gemini-2.5-flash-lite"}),
 }
 IMMEDIATE_KINDS = frozenset({"expire_file", "expire_cache", "expire_interaction"})
 KINDS = frozenset(_KINDS) | IMMEDIATE_KINDS

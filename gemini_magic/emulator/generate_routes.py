@@ -46,20 +46,26 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
 
     request = wire.parse_generate_body(body, model, resolve, count_tokens)
     request.cached_tokens = cache.tokens if cache is not None else 0
+    request.search = any(
+        isinstance(tool, dict) and ("googleSearch" in tool or "googleSearchRetrieval" in tool)
+        for tool in wire.as_list(body.get("tools") or [], "tools")
+    )
+    answered = fault.params["model"] if fault and fault.kind == "answer_as" else model
     envelope = {
-        "modelVersion": f"{model}-{emulator.offline_mark}",
+        "modelVersion": f"{answered}-{emulator.offline_mark}",
         "responseId": hashlib.sha256(handler.raw).hexdigest()[:22],
     }
     config = body.get("generationConfig") or {}
     thoughts = bool((config.get("thinkingConfig") or {}).get("includeThoughts"))
     with reply_for(request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
-        parts = _shown(made, thoughts)
+        grounding = Grounding()
+        parts = _shown(made, thoughts, grounding)
         if stream:
-            _stream(handler, request, parts, envelope, fault)
+            _stream(handler, request, parts, envelope, fault, grounding)
             return
         whole = list(parts)
         answer = {
-            "candidates": [_candidate(whole, final=True, fault=fault)],
+            "candidates": [_candidate(whole, final=True, fault=fault, grounding=grounding)],
             "usageMetadata": usage_metadata(request.prompt_tokens, whole, request.cached_tokens),
             **envelope,
         }
@@ -74,8 +80,10 @@ def _stream(
     parts: Iterator[dict[str, Any]],
     envelope: dict[str, str],
     fault: Fault | None,
+    grounding: Grounding,
 ) -> None:
-    """Send one event per text piece or whole part; the last carries finishReason."""
+    """Send one event per text piece or whole part; the last carries finishReason
+    (and the grounding metadata, once every search is known)."""
     handler.start_stream()
     whole: list[dict[str, Any]] = []
     pending: dict[str, Any] | None = None
@@ -90,7 +98,9 @@ def _stream(
                 handler.after_event(sent, fault, MALFORMED)
             pending = piece
     final = {
-        "candidates": [_candidate([pending] if pending else [], final=True, fault=fault)],
+        "candidates": [
+            _candidate([pending] if pending else [], final=True, fault=fault, grounding=grounding)
+        ],
         "usageMetadata": usage_metadata(request.prompt_tokens, whole, request.cached_tokens),
         **envelope,
     }
@@ -99,13 +109,41 @@ def _stream(
     handler.end_stream()
 
 
-def _shown(parts: Iterator[dict[str, Any]], thoughts: bool) -> Iterator[dict[str, Any]]:
-    """The parts generateContent shows: thoughts (signed) only when asked for."""
+class Grounding:
+    """The searches of one reply, as generateContent reports them: ``groundingMetadata``."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+        self.sources: list[dict[str, str]] = []
+        self.suggestions = ""
+
+    def metadata(self) -> dict[str, Any] | None:
+        """``webSearchQueries``, ``groundingChunks`` (web uri, title), ``searchEntryPoint``."""
+        if not self.queries:
+            return None
+        return {
+            "webSearchQueries": self.queries,
+            "groundingChunks": [{"web": dict(source)} for source in self.sources],
+            "searchEntryPoint": {"renderedContent": self.suggestions},
+        }
+
+
+def _shown(
+    parts: Iterator[dict[str, Any]], thoughts: bool, grounding: Grounding
+) -> Iterator[dict[str, Any]]:
+    """The parts generateContent shows: thoughts (signed) only when asked for; searches
+    go into ``grounding``."""
     for part in parts:
-        if not part.get("thought"):
-            yield part
-        elif thoughts:
-            yield {**part, "thoughtSignature": wire.signature("thought", part["text"])}
+        if "searchCall" in part:
+            grounding.queries.extend(part["searchCall"]["queries"])
+        elif "searchResult" in part:
+            grounding.sources.extend(part["searchResult"]["sources"])
+            grounding.suggestions += part["searchResult"]["suggestions"]
+        elif part.get("thought"):
+            if thoughts:
+                yield {**part, "thoughtSignature": wire.signature("thought", part["text"])}
+        else:
+            yield {k: v for k, v in part.items() if k != "citations"}
 
 
 def _cache_for(handler: Handler, model: str, body: dict[str, Any]) -> StoredCache:
@@ -127,10 +165,16 @@ def _cache_for(handler: Handler, model: str, body: dict[str, Any]) -> StoredCach
 
 
 def _candidate(
-    parts: list[dict[str, Any]], final: bool = False, fault: Fault | None = None
+    parts: list[dict[str, Any]],
+    final: bool = False,
+    fault: Fault | None = None,
+    grounding: Grounding | None = None,
 ) -> dict[str, Any]:
     candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
     if final:
         finish = fault is not None and fault.kind == "finish"
         candidate["finishReason"] = fault.params["reason"] if finish else "STOP"
+        metadata = grounding.metadata() if grounding is not None else None
+        if metadata:
+            candidate["groundingMetadata"] = metadata
     return candidate

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.emulator import wire
@@ -79,23 +81,24 @@ def _create(handler: Handler, request: CreateRequest, fault: Fault | None) -> No
 
     model_request = wire.parse_generate_body(body, request.model, resolve, count_tokens)
     model_request.search = "google_search" in request.tools
+    answered = fault.params["model"] if fault and fault.kind == "answer_as" else request.model
     interaction = StoredInteraction(
-        store.new_id(), owner, request.model, request.steps, previous_interaction_id=previous
+        store.new_id(), owner, answered, request.steps, previous_interaction_id=previous
     )
     if request.store:
         store.add(interaction)
-    writer = StepWriter(interaction.interaction_id, request.thinking_summaries)
-    parts: list[dict[str, Any]] = []
+    turn = _Turn(
+        interaction, StepWriter(interaction.interaction_id, request.thinking_summaries), fault
+    )
     try:
         with reply_for(model_request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
             if request.stream:
-                _stream(handler, interaction, writer, made, parts, fault, model_request)
+                _stream(handler, turn, made, model_request)
                 return
             for part in made:
-                parts.append(part)
-                writer.feed(part)
-        writer.close()
-        _finish(interaction, writer, parts, fault, model_request)
+                if not turn.take(part):
+                    break
+        turn.finish(model_request)
         if fault and fault.kind == "drop":
             handler.send_half_and_drop(interaction.resource())
         handler.send_json(200, interaction.resource())
@@ -105,49 +108,63 @@ def _create(handler: Handler, request: CreateRequest, fault: Fault | None) -> No
         raise
 
 
-def _finish(
-    interaction: StoredInteraction,
-    writer: StepWriter,
-    parts: list[dict[str, Any]],
-    fault: Fault | None,
-    model_request: wire.GenerateRequest,
-) -> None:
-    """Record the steps, the usage and the final status (unless it was cancelled)."""
-    interaction.steps = writer.steps
-    interaction.usage = interaction_usage(model_request, parts)
-    if interaction.status == "in_progress":
-        interaction.set_status("incomplete" if fault and fault.kind == "finish" else "completed")
+@dataclass
+class _Turn:
+    """One ``create`` being answered: its interaction, the steps so far, its fault."""
+
+    interaction: StoredInteraction
+    writer: StepWriter
+    fault: Fault | None
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    """The stream events the last part (or the end) made."""
+
+    def take(self, part: dict[str, Any]) -> bool:
+        """Add one part of the reply; False once the interaction was cancelled."""
+        if self.interaction.status == "cancelled":
+            self.events = []
+            return False
+        self.parts.append(part)
+        self.events = self.writer.feed(part)
+        return True
+
+    def finish(self, model_request: wire.GenerateRequest) -> None:
+        """Close the last step; record the steps, usage and final status (unless cancelled)."""
+        self.events = self.writer.close()
+        interaction = self.interaction
+        interaction.steps = self.writer.steps
+        interaction.usage = interaction_usage(model_request, self.parts)
+        if interaction.status == "in_progress":
+            finish = self.fault is not None and self.fault.kind == "finish"
+            interaction.set_status("incomplete" if finish else "completed")
 
 
 def _stream(
     handler: Handler,
-    interaction: StoredInteraction,
-    writer: StepWriter,
-    made: Any,
-    parts: list[dict[str, Any]],
-    fault: Fault | None,
+    turn: _Turn,
+    made: Iterator[dict[str, Any]],
     model_request: wire.GenerateRequest,
 ) -> None:
     """Write the interaction's life as events, each step as it is produced."""
     sent = 0
+    interaction = turn.interaction
 
     def emit(events: list[Event]) -> None:
         nonlocal sent
         for event in events:
             handler.write_event(event, event["event_type"])
             sent += 1
-            handler.after_event(sent, fault, MALFORMED)
+            handler.after_event(sent, turn.fault, MALFORMED)
 
     handler.start_stream()
     emit([{"event_type": "interaction.created", "interaction": interaction.summary()}])
     emit([_status_update(interaction)])
     for part in made:
-        if interaction.status == "cancelled":
+        if not turn.take(part):
             break
-        parts.append(part)
-        emit(writer.feed(part))
-    emit(writer.close())
-    _finish(interaction, writer, parts, fault, model_request)
+        emit(turn.events)
+    turn.finish(model_request)
+    emit(turn.events)
     if interaction.status != "completed":
         emit([_status_update(interaction)])
     emit([{"event_type": "interaction.completed", "interaction": interaction.summary()}])

@@ -67,7 +67,6 @@ class CreateRequest:
     system_instruction: str | None = None
     thinking_summaries: bool = False
     tools: list[str] = field(default_factory=list)
-    generation_config: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_create(raw: bytes) -> CreateRequest:
@@ -103,7 +102,6 @@ def parse_create(raw: bytes) -> CreateRequest:
         system_instruction=system,
         thinking_summaries=config.get("thinking_summaries") == "auto",
         tools=_tools(body.get("tools")),
-        generation_config=config,
     )
 
 

@@ -56,7 +56,6 @@ class StoredInteraction:
             "status": self.status,
             "created": _timestamp(self.created),
             "updated": _timestamp(self.updated),
-            "role": "model",
             "steps": (self.input_steps if include_input else []) + self.steps,
         }
         if self.usage:
@@ -68,7 +67,7 @@ class StoredInteraction:
     def summary(self) -> dict[str, Any]:
         """The interaction as a stream's lifecycle events carry it (no steps)."""
         body = self.resource()
-        del body["steps"], body["role"]
+        del body["steps"]
         return body
 
     def set_status(self, status: str) -> None:

@@ -1,7 +1,9 @@
 """The emulator's deterministic "model": what a reply is made of.
 
 A scripted reply wins when its pattern matches the prompt; otherwise the built-in
-analyst tries the attached CSVs; otherwise the reply says there is no offline answer.
+analyst tries the attached files; otherwise the reply says there is no offline answer.
+A request with the Google Search tool gets the script's searches, or (unscripted) a
+sentence saying that search is not available offline: no source is ever invented.
 Parts are produced one by one (code is executed between them), so a stream shows the
 text before the code while the code is still running, as the service's does.
 """
@@ -19,6 +21,11 @@ from gemini_magic.emulator.sandbox import Execution, Sandbox
 from gemini_magic.emulator.wire import GenerateRequest, encode_base64
 
 Part = dict[str, Any]
+
+NO_SEARCH = (
+    "Google Search is not available in the offline emulator, so this answer uses no "
+    "web sources.\n\n"
+)
 
 
 @contextlib.contextmanager
@@ -55,15 +62,15 @@ def reply_parts(
     if scripted is not None:
         if not any("thought" in part for part in scripted.parts):
             yield thought("Following the scripted reply that matches this prompt.")
-        yield from _scripted(scripted, sandbox)
+        yield from _scripted(scripted, sandbox, request.search)
         return
     plan = analyst.plan(request.prompt_parts, request.attachments)
     if plan is None:
         yield thought("No scripted reply matches, and nothing attached is data to analyse.")
-        yield {"text": analyst.NO_ANSWER}
+        yield {"text": NO_SEARCH + analyst.NO_ANSWER if request.search else analyst.NO_ANSWER}
         return
     yield thought(analyst.planning(plan))
-    yield {"text": "I'll load the data with pandas and compute that.\n\n"}
+    yield {"text": (NO_SEARCH if request.search else "") + analyst.opening(plan)}
     code = analyst.code_for(plan)
     execution = yield from _execute(code, sandbox)
     yield {"text": analyst.answer_text(plan, execution)}
@@ -74,17 +81,28 @@ def thought(summary: str) -> Part:
     return {"text": summary, "thought": True}
 
 
-def _scripted(reply: ScriptedReply, sandbox: Sandbox) -> Iterator[Part]:
+def _scripted(reply: ScriptedReply, sandbox: Sandbox, search: bool) -> Iterator[Part]:
+    """The script's parts; its searches only when the request enabled the search tool."""
     output = ""
+    sources: list[dict[str, str]] = []
     for part in reply.parts:
-        if "code" in part:
+        if "search" in part:
+            if search:
+                found = part["search"]
+                yield {"searchCall": {"queries": found["queries"]}}
+                yield {"searchResult": {k: found[k] for k in ("suggestions", "sources")}}
+                sources = found["sources"]
+        elif "code" in part:
             execution = yield from _execute(part["code"], sandbox)
             # Only blank lines and the line end go: a table's first-line indent stays.
             output = execution.output.strip("\n").rstrip()
         elif "thought" in part:
             yield thought(part["thought"])
         else:
-            yield {"text": part["text"].replace("{output}", output)}
+            text: Part = {"text": part["text"].replace("{output}", output)}
+            if sources:  # the first text after a search cites what it found
+                text["citations"], sources = sources, []
+            yield text
 
 
 def _execute(code: str, sandbox: Sandbox) -> Iterator[Part]:

@@ -20,8 +20,15 @@ from gemini_magic.emulator.wire import RequestError
 if TYPE_CHECKING:
     from gemini_magic.emulator.server import Handler
 
-#: The models ``GET models`` lists; generation answers for any model name.
-LISTED_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")
+#: The models ``GET models`` lists (current ones first); generation answers for any name.
+LISTED_MODELS = (
+    "gemini-3.8-flash",
+    "gemini-3.5-flash",
+    "gemini-3.1-pro-preview",
+    "gemini-2.5-flash",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash-lite",
+)
 
 _TEXT = "text/plain; charset=utf-8"
 

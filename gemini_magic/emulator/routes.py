@@ -69,6 +69,13 @@ def _interaction_kind(handler: Handler, match: re.Match[str]) -> str:
     return INTERACT_STREAM if interaction_routes.wants_stream(handler) else INTERACT
 
 
+_UPLOAD = Route(
+    re.compile(rf"^/upload/{_VERSION}/files$"),
+    ("POST",),
+    _upload_kind,
+    resource_routes.serve_upload,
+)
+
 ROUTES = (
     Route(
         re.compile(rf"^/{_VERSION}/models/([^/:]+):(generateContent|streamGenerateContent)$"),
@@ -83,12 +90,7 @@ ROUTES = (
         interaction_routes.serve,
         INTERACTION_ERRORS,
     ),
-    Route(
-        re.compile(rf"^/upload/{_VERSION}/files$"),
-        ("POST",),
-        _upload_kind,
-        resource_routes.serve_upload,
-    ),
+    _UPLOAD,
     Route(
         re.compile(rf"^/{_VERSION}/files(?:/([^/:]+))?$"),
         ("GET", "DELETE"),
@@ -118,7 +120,8 @@ def serve(handler: Handler) -> None:
     )
     if route is not None:
         handler.dialect = route.dialect
-    upload_data = route is ROUTES[2] and "upload_id" in handler.query
+    # The upload-data step carries no API key, as on the service (the URL is the secret).
+    upload_data = route is _UPLOAD and "upload_id" in handler.query
     if not upload_data and not handler.api_key:
         raise RequestError(403, _NO_KEY)
     if route is None or match is None:

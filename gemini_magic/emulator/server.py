@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from gemini_magic.emulator import control_routes, routes
 from gemini_magic.emulator.requestlog import LoggedRequest
 from gemini_magic.emulator.wire import (
     DEFAULT_MESSAGES,
@@ -111,8 +112,6 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.emulator
 
     def _handle(self, method: str) -> None:
-        from gemini_magic.emulator import control_routes, routes
-
         self.status = 0
         self.bytes_out = 0
         self.streaming = False

@@ -184,6 +184,7 @@ class Emulator:
             "exec_timeout": self.exec_timeout,
             "replies": len(self.replies_rules),
             "faults": [f.to_json() for f in self.faults.pending()],
+            "interactions": len(self.interactions.list()),
         }
 
     def reset(self) -> None:

@@ -72,7 +72,8 @@ def interaction_usage(request: GenerateRequest, parts: list[dict[str, Any]]) -> 
     """
     metadata = usage_metadata(request.prompt_tokens, parts, request.cached_tokens)
     prompt = metadata["promptTokenCount"]
-    return {
+    searches = sum(1 for part in parts if "searchCall" in part)
+    usage: dict[str, Any] = {
         "total_input_tokens": prompt,
         "total_output_tokens": metadata["candidatesTokenCount"],
         "total_thought_tokens": metadata.get("thoughtsTokenCount", 0),
@@ -81,3 +82,6 @@ def interaction_usage(request: GenerateRequest, parts: list[dict[str, Any]]) -> 
         "total_tokens": metadata["totalTokenCount"],
         "input_tokens_by_modality": [{"modality": "text", "tokens": prompt}],
     }
+    if searches:
+        usage["grounding_tool_count"] = [{"type": "google_search", "count": searches}]
+    return usage

@@ -205,7 +205,7 @@ FileResolver = Callable[[str], Attachment]
 """Looks up a ``fileData`` URI; raises :class:`RequestError` (403) when it is gone."""
 
 
-def _as_list(value: Any, where: str) -> list[Any]:
+def as_list(value: Any, where: str) -> list[Any]:
     """The REST API accepts a single object where a repeated field is expected."""
     if isinstance(value, dict):
         return [value]
@@ -254,7 +254,7 @@ def parse_generate_body(
     """Validate a camelCase generateContent body (after a cache's contents were put in)."""
     if "contents" not in body:
         raise RequestError(400, "* GenerateContentRequest.contents: contents is not specified")
-    contents = _as_list(body["contents"], "contents")
+    contents = as_list(body["contents"], "contents")
     if not contents:
         raise RequestError(400, "* GenerateContentRequest.contents: contents is not specified")
 
@@ -264,7 +264,7 @@ def parse_generate_body(
     normalised: list[dict[str, Any]] = []
     system = body.get("systemInstruction")
     if isinstance(system, dict):
-        for part in _as_list(system.get("parts", []), "systemInstruction.parts"):
+        for part in as_list(system.get("parts", []), "systemInstruction.parts"):
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 texts.append(part["text"])
 
@@ -277,7 +277,7 @@ def parse_generate_body(
             raise RequestError(
                 400, f"Please use a valid role: user, model. Got {role!r} at '{where}.role'."
             )
-        parts = _as_list(content.get("parts", []), f"{where}.parts")
+        parts = as_list(content.get("parts", []), f"{where}.parts")
         if not parts:
             raise RequestError(
                 400, f"* GenerateContentRequest.{where}.parts: contents.parts must not be empty."
@@ -310,7 +310,10 @@ def parse_generate_body(
                 attachment = resolve_file(ref["fileUri"])
                 if ref.get("displayName"):
                     attachment.display_name = ref["displayName"]
-                texts.append(attachment.data.decode("utf-8", errors="replace"))
+                if attachment.mime_type.startswith("image/"):
+                    images += 1
+                else:
+                    texts.append(attachment.data.decode("utf-8", errors="replace"))
                 attachments.append(attachment)
         normalised.append({"role": role, "parts": checked})
 
