@@ -11,7 +11,7 @@ are two: ``generate_content`` (the client re-sends the conversation) and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from gemini_magic.conversation import Conversation
     from gemini_magic.errors import GeminiMagicError
+    from gemini_magic.grounding import Grounding
     from gemini_magic.prompt import PreparedPrompt
     from gemini_magic.settings import TurnSettings
 
@@ -38,6 +39,14 @@ class Answer:
     finish_reason: str | None
     #: The interaction that answered (Interactions API only).
     interaction_id: str | None = None
+    #: What the model searched for, and its sources (``--search``).
+    grounding: Grounding = field(default_factory=lambda: _grounding())
+
+
+def _grounding() -> Grounding:
+    from gemini_magic.grounding import Grounding
+
+    return Grounding()
 
 
 class Request(Protocol):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from gemini_magic.backend import Answer, Notice, OnPart
 from gemini_magic.enums import enum_text
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.grounding import Grounding
 from gemini_magic.parts import (
     attachment_part,
     merge_parts,
@@ -82,8 +83,11 @@ class GenerateContentBackend:
             thinking["include_thoughts"] = True
         if settings.thinking_level:
             thinking["thinking_level"] = settings.thinking_level.upper()
+        tools = [types.Tool(code_execution=types.ToolCodeExecution())]
+        if settings.google_search:
+            tools.append(types.Tool(google_search=types.GoogleSearch()))
         config = types.GenerateContentConfig(
-            tools=[types.Tool(code_execution=types.ToolCodeExecution())],
+            tools=tools,
             temperature=settings.temperature,
             system_instruction=settings.system_instruction or None,
             thinking_config=types.ThinkingConfig(**thinking) if thinking else None,
@@ -139,6 +143,7 @@ class GenerateContentBackend:
             usage=reader.usage,
             model_version=reader.model_version,
             finish_reason=reader.finish_reason,
+            grounding=reader.grounding,
         )
 
     def repair(
@@ -187,6 +192,7 @@ class _Reader:
         self.usage: Any = None
         self.model_version: str | None = None
         self.finish_reason: str | None = None
+        self.grounding = Grounding()
 
     def take(self, chunk: types.GenerateContentResponse) -> None:
         if chunk.usage_metadata is not None:
@@ -207,6 +213,8 @@ class _Reader:
         candidate = chunk.candidates[0]
         if candidate.finish_reason is not None:
             self.finish_reason = enum_text(candidate.finish_reason)
+        if candidate.grounding_metadata is not None:
+            self.grounding.take_metadata(candidate.grounding_metadata)
         if candidate.content is not None:
             for part in candidate.content.parts or []:
                 self.parts.append(part)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gemini_magic.backend import OnPart
 from gemini_magic.enums import OUTCOME_FAILED, OUTCOME_OK, enum_text
 from gemini_magic.errors import GeminiAPIError
+from gemini_magic.grounding import Grounding
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -67,6 +68,7 @@ class StepReader:
         self.model: str | None = None
         self.status: str | None = None
         self.usage: Any = None
+        self.grounding = Grounding()
         self._steps: dict[int, Any] = {}
         self._pending: dict[int, dict[str, Any]] = {}
 
@@ -135,6 +137,11 @@ class StepReader:
         elif kind == "model_output":
             for content in step.content or []:
                 self._content(content)
+        elif kind == "google_search_call":
+            for query in getattr(step.arguments, "queries", None) or []:
+                self.grounding.add_query(query)
+        elif kind == "google_search_result":
+            self._search_results(step.result)
         elif kind != "user_input":
             self._emit_unknown(str(kind or getattr(step, "raw", {}).get("type", "?")))
 
@@ -156,7 +163,14 @@ class StepReader:
             pending["signature"] = delta.signature or pending["signature"]
         elif kind == "image":
             self._image(delta.data, delta.mime_type)
-        elif kind not in ("arguments_delta", "text_annotation"):
+        elif kind == "google_search_call":
+            for query in getattr(delta.arguments, "queries", None) or []:
+                self.grounding.add_query(query)
+        elif kind == "google_search_result":
+            self._search_results(delta.result)
+        elif kind == "text_annotation_delta":
+            self._citations(delta.annotations)
+        elif kind != "arguments_delta":
             self._emit_unknown(f"delta {kind or getattr(delta, 'raw', {}).get('type', '?')}")
 
     def _stop(self, index: int) -> None:
@@ -207,10 +221,21 @@ class StepReader:
         if text:
             self._emit(types.Part(text=text, thought=True if thought else None))
 
+    def _search_results(self, results: Any) -> None:
+        for result in results or []:
+            if getattr(result, "search_suggestions", None):
+                self.grounding.entry_points.append(result.search_suggestions)
+
+    def _citations(self, annotations: Any) -> None:
+        for note in annotations or []:
+            if getattr(note, "type", None) == "url_citation":
+                self.grounding.add_source(note.title, note.url)
+
     def _content(self, content: Any) -> None:
         kind = getattr(content, "type", None)
         if kind == "text":
             self._text(content.text, thought=False)
+            self._citations(content.annotations)
         elif kind == "image":
             self._image(content.data, content.mime_type)
         else:

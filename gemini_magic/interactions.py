@@ -116,6 +116,7 @@ class InteractionsBackend:
             model_version=reader.model,
             finish_reason=reader.finish_reason,
             interaction_id=reader.interaction_id,
+            grounding=reader.grounding,
         )
 
     def repair(
@@ -147,7 +148,8 @@ class InteractionsBackend:
         arguments: dict[str, Any] = {
             "model": settings.model,
             "input": request.input(),
-            "tools": [{"type": "code_execution"}],
+            "tools": [{"type": "code_execution"}]
+            + ([{"type": "google_search"}] if settings.google_search else []),
             "store": request.store,
         }
         if request.previous_id is not None:

@@ -138,6 +138,7 @@ class GeminiMagics(Magics, GeminiSettings):
         metavar="PATH",
         help="Attach a file by its path, relative to the working folder (repeatable).",
     )
+    @argument("--search", action="store_true", help="Let the model search Google (grounding).")
     @argument(
         "--error",
         action="store_true",
@@ -207,6 +208,7 @@ class GeminiMagics(Magics, GeminiSettings):
             api=api_in_use(self.api, offline=self.offline),
             store=self.store,
             thinking_level=args.thinking or self.thinking_level or None,
+            google_search=args.search or self.google_search,
             temperature=temperature,
             system_instruction=args.system if args.system is not None else self.system_instruction,
             new=args.new,

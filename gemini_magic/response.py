@@ -27,6 +27,8 @@ from gemini_magic.stream import render_blocks
 if TYPE_CHECKING:
     from google.genai import types
 
+    from gemini_magic.grounding import Grounding
+
 
 class ExecutionResult(NamedTuple):
     """One run of the model's code: ``outcome`` (``"OUTCOME_OK"``, ...) and its output."""
@@ -57,6 +59,8 @@ class GeminiResponse:
     latency_s: float = 0.0
     conversation: str = "default"
     finish_reason: str | None = None
+    #: What the model searched for and its sources (``--search``); empty otherwise.
+    grounding: Grounding | None = None
 
     def _answer_parts(self) -> Iterable[types.Part]:
         return (part for part in self.parts if not part.thought)

@@ -82,6 +82,8 @@ class TurnSettings:
     #: On Interactions: keep the conversation at Google (False: every turn re-sends it).
     store: bool = True
     thinking_level: str | None = None
+    #: Google Search grounding beside code execution (``--search``).
+    google_search: bool = False
     temperature: float | None = None
     system_instruction: str | None = None
     new: bool = False

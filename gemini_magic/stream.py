@@ -133,6 +133,10 @@ class StreamView:
         elif _part_kind(part) != "empty":
             self._show(UnsupportedPart(_part_kind(part)))
 
+    def show(self, block: Block) -> None:
+        """Show a block the answer's parts do not make (the search sources)."""
+        self._show(block)
+
     def notice(self, text: str) -> None:
         """Show a one-line note (before the answer: what was sent, a hint)."""
         self._show(Notice(text))

@@ -45,6 +45,11 @@ class GeminiSettings(Configurable):
         help="How much the model thinks: minimal, low, medium or high ('' : the model's "
         "default). Not every model takes every level.",
     ).tag(config=True)
+    google_search = Bool(
+        False,
+        help="Let the model search Google beside running code (grounding); the answer "
+        "shows its queries, sources and Google's search suggestions.",
+    ).tag(config=True)
     temperature = Float(
         None, allow_none=True, help="Sampling temperature (0-2); None: the model's default."
     ).tag(config=True)

@@ -96,6 +96,10 @@ def run_turn(
     _note(view, models.answered_by_note(settings.model, answer.model_version))
     record(session, settings, prompt.template, request.user, answer)
     response = _response(settings, prompt.template, answer, latency_s)
+    if answer.grounding:
+        from gemini_magic.grounding import SearchBlock
+
+        view.show(SearchBlock(answer.grounding))
     if answer.finish_reason not in _COMPLETE:
         view.notice(
             f"⚠ The answer ended early (finish reason {answer.finish_reason}): what is "
@@ -262,4 +266,5 @@ def _response(
         latency_s=latency_s,
         conversation=settings.conversation,
         finish_reason=answer.finish_reason,
+        grounding=answer.grounding,
     )
