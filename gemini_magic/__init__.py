@@ -2,7 +2,8 @@
 
 Load it with ``%load_ext gemini_magic``.  That registers the ``%%gemini`` cell magic
 and the ``%gemini`` line magic.  Loading is deliberately light: the Gemini SDK,
-pandas and pyarrow are imported when the first prompt needs them.
+pandas and pyarrow are imported by a background warm-up it starts
+(``gemini_magic.warmup``), not while ``%load_ext`` runs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     unload_ipython_extension(ipython)  # an instance left by an earlier load, if any
     magics = GeminiMagics(shell=ipython)
     ipython.register_magics(magics)
+    magics.warm_up()  # in the background: the first prompt then costs what later ones do
     if magics.session is not None and magics.session.resumed_note:
         print(magics.session.resumed_note)
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +49,7 @@ class Exchange:
     api: str = "generate_content"
     interaction_id: str | None = None
     #: Stable identity, so two kernels writing one history file can merge their turns.
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=lambda: _new_id())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,8 +83,16 @@ class Exchange:
         )
 
 
+def _new_id() -> str:
+    import uuid  # here, not at the top: %load_ext imports this module and stays light
+
+    return uuid.uuid4().hex
+
+
 def _legacy_id(data: dict[str, Any]) -> str:
     """An id for an exchange saved before exchanges had one: the same every load."""
+    import uuid
+
     key = json.dumps([data.get("created"), data.get("prompt"), data.get("cell_id")])
     return uuid.uuid5(uuid.NAMESPACE_OID, key).hex
 
@@ -218,6 +224,8 @@ class ConversationStore:
 
         A crash mid-write leaves the previous file intact.
         """
+        import tempfile
+
         target = Path(path).expanduser()
         text = json.dumps(self.to_json(), ensure_ascii=False, indent=1)
         try:

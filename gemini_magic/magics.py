@@ -36,6 +36,7 @@ from gemini_magic.traits import GeminiSettings
 
 if TYPE_CHECKING:
     from gemini_magic.last_error import LastError
+    from gemini_magic.warmup import Warmup
 
 #: Where the last answer always is, in the user's namespace.
 LAST_RESPONSE_NAME = "_gemini"
@@ -56,6 +57,13 @@ class GeminiMagics(Magics, GeminiSettings):
         self._cell_id: str | None = None
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_cell)
+
+    def warm_up(self) -> Warmup:
+        """Import what a prompt needs and build the client, in a background thread."""
+        from gemini_magic.warmup import Warmup
+
+        self.warmup = Warmup(self._session, api_in_use(self.api, offline=self.offline))
+        return self.warmup.start()
 
     def _remember_cell(self, info: Any) -> None:
         """Keep the running cell's id (ipykernel passes it) so a re-run replaces its turn."""

@@ -11,6 +11,7 @@ circle of imports.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from gemini_magic.conversation import ConversationStore
@@ -39,18 +40,21 @@ class GeminiSession:
         self._client: genai.Client | None = None
         self._uploads: UploadCache | None = None
         self._caches: ContextCaches | None = None
+        # The warm-up thread may build the client while a prompt asks for it.
+        self._client_lock = threading.RLock()
         self.resume()
 
     # --- the client and what is made with it ---------------------------------------
 
     def client(self) -> genai.Client:
         """The session's client, created on first use (this imports the SDK)."""
-        if self._client is None:
-            from gemini_magic.client import make_client
+        with self._client_lock:
+            if self._client is None:
+                from gemini_magic.client import make_client
 
-            base_url = self.start_emulator() if self.connection.offline else None
-            self._client = make_client(timeout_s=self.connection.timeout_s, base_url=base_url)
-        return self._client
+                base_url = self.start_emulator() if self.connection.offline else None
+                self._client = make_client(timeout_s=self.connection.timeout_s, base_url=base_url)
+            return self._client
 
     def uploads(self) -> UploadCache:
         """The Files-API upload cache of the client (off on Vertex AI, which has none)."""
@@ -105,13 +109,14 @@ class GeminiSession:
 
     def drop_client(self) -> None:
         """Forget the client; the next prompt makes a new one."""
-        if self._caches is not None:
-            self._caches.close()  # caches cost storage: delete them while we can
-            self._caches = None
-        if self._client is not None:
-            self._client.close()
-        self._client = None
-        self._uploads = None
+        with self._client_lock:
+            if self._caches is not None:
+                self._caches.close()  # caches cost storage: delete them while we can
+                self._caches = None
+            if self._client is not None:
+                self._client.close()
+            self._client = None
+            self._uploads = None
 
     def start_emulator(self) -> str:
         """Start the bundled offline emulator (once) and return its URL."""
