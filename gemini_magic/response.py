@@ -29,6 +29,8 @@ from gemini_magic.display import (
 if TYPE_CHECKING:
     from google.genai import types
 
+    from gemini_magic.rebind import Binding
+
 
 class ExecutionResult(NamedTuple):
     """One run of the model's code: ``outcome`` (``"OUTCOME_OK"``, ...) and its output."""
@@ -53,7 +55,9 @@ class GeminiResponse:
 
     ``parts`` is the model's turn as ``google.genai.types.Part`` objects (adjacent
     streamed text already joined); the properties read it without the SDK's
-    ``response.text``, which warns on code-execution parts.
+    ``response.text``, which warns on code-execution parts.  ``bindings`` say which live
+    object each file attached to the prompt stood for, so the code can run here
+    (``runnable_code``, ``%gemini run``).
     """
 
     prompt: str
@@ -65,6 +69,7 @@ class GeminiResponse:
     latency_s: float = 0.0
     conversation: str = "default"
     finish_reason: str | None = None
+    bindings: tuple[Binding, ...] = ()
 
     def _answer_parts(self) -> Iterable[types.Part]:
         return (part for part in self.parts if not part.thought)
@@ -92,6 +97,15 @@ class GeminiResponse:
             for part in self._answer_parts()
             if part.executable_code is not None
         ]
+
+    @property
+    def runnable_code(self) -> str | None:
+        """The code as ``%gemini run`` runs it here: every read of an attached file bound to
+        the live object, a header saying what is bound to what (None: the answer has no
+        code).  ``-x`` inserts it; it is here too for front ends that ignore that."""
+        from gemini_magic.run_answer import runnable_code
+
+        return runnable_code(self)
 
     @property
     def results(self) -> list[ExecutionResult]:

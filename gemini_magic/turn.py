@@ -81,7 +81,7 @@ def run_turn(
     latency_s = time.perf_counter() - started
     _note(view, models.answered_by_note(settings.model, answer.model_version))
     record(session, settings, template, request.user, answer)
-    response = _response(settings, template, answer, latency_s)
+    response = _response(settings, template, answer, latency_s, prepared)
     if answer.finish_reason not in _COMPLETE:
         view.notice(
             f"⚠ The answer ended early (finish reason {answer.finish_reason}): what is "
@@ -232,9 +232,18 @@ def _new_view(settings: TurnSettings) -> StreamView:
 
 
 def _response(
-    settings: TurnSettings, template: str, answer: Answer, latency_s: float
+    settings: TurnSettings,
+    template: str,
+    answer: Answer,
+    latency_s: float,
+    prepared: PreparedPrompt,
 ) -> GeminiResponse:
-    """Step 5: the answer as the object the user keeps."""
+    """Step 5: the answer as the object the user keeps.
+
+    It keeps which live object each attached file stood for (not the files' bytes), so
+    ``%gemini run`` can run the answer's code on those objects.
+    """
+    from gemini_magic.rebind import Binding
     from gemini_magic.response import GeminiResponse
 
     return GeminiResponse(
@@ -247,4 +256,8 @@ def _response(
         latency_s=latency_s,
         conversation=settings.conversation,
         finish_reason=answer.finish_reason,
+        bindings=tuple(
+            Binding.for_attachment(attachment, position)
+            for position, attachment in enumerate(prepared.attachments)
+        ),
     )
