@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic import models
@@ -81,7 +82,7 @@ def run_turn(
     latency_s = time.perf_counter() - started
     _note(view, models.answered_by_note(settings.model, answer.model_version))
     record(session, settings, template, request.user, answer)
-    response = _response(settings, template, answer, latency_s, prepared)
+    response = _response(settings, template, answer, latency_s, prepared, request.earlier_turns)
     if answer.finish_reason not in _COMPLETE:
         view.notice(
             f"⚠ The answer ended early (finish reason {answer.finish_reason}): what is "
@@ -237,14 +238,21 @@ def _response(
     answer: Answer,
     latency_s: float,
     prepared: PreparedPrompt,
+    earlier_turns: int,
 ) -> GeminiResponse:
     """Step 5: the answer as the object the user keeps.
 
     It keeps which live object each attached file stood for (not the files' bytes), so
-    ``%gemini run`` can run the answer's code on those objects.
+    ``%gemini run`` can run the answer's code on those objects.  After earlier turns the
+    sandbox numbers their files too, so an ``input_file_N`` name may be another turn's
+    file: then only the file's own name is bound, never a guess.
     """
     from gemini_magic.rebind import Binding
     from gemini_magic.response import GeminiResponse
+
+    bindings = [Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments)]
+    if earlier_turns:
+        bindings = [replace(b, filenames=b.filenames[:1]) for b in bindings]
 
     return GeminiResponse(
         prompt=template,
@@ -256,8 +264,5 @@ def _response(
         latency_s=latency_s,
         conversation=settings.conversation,
         finish_reason=answer.finish_reason,
-        bindings=tuple(
-            Binding.for_attachment(attachment, position)
-            for position, attachment in enumerate(prepared.attachments)
-        ),
+        bindings=tuple(bindings),
     )

@@ -48,11 +48,33 @@ REPLIES = [
         ],
     },
     {
+        "match": "first file and",
+        "parts": [
+            {
+                "code": "import pandas as pd\nfirst = pd.read_csv('input_file_0.csv')\n"
+                "costs = pd.read_csv('costs.csv')\nprint(len(first), len(costs))"
+            }
+        ],
+    },
+    {
         "match": "read another file",
         "parts": [{"code": "import pandas as pd\nprint(pd.read_csv('other.csv'))"}],
     },
 ]
-_NAMES = ("pd", "plt", "df", "rows", "total", "fig", "ax", "sales_2025", "q1", "not_a_frame")
+_NAMES = (
+    "pd",
+    "plt",
+    "df",
+    "rows",
+    "total",
+    "first",
+    "costs",
+    "fig",
+    "ax",
+    "sales_2025",
+    "q1",
+    "not_a_frame",
+)
 
 
 @pytest.fixture
@@ -263,3 +285,31 @@ def test_help_says_blocks_count_from_one(shell: Any) -> None:
 
 def test_every_binding_kind_has_a_type_to_check() -> None:
     assert set(_TYPES) == set(KINDS)
+
+
+def test_code_that_does_not_parse_here_is_offered_as_it_ran(shell: Any) -> None:
+    from google.genai import types
+
+    from gemini_magic.response import GeminiResponse
+
+    code = "import pandas as pd\nprint 'old syntax', pd.read_csv('sales.csv')"
+    shell.user_ns["_gemini"] = GeminiResponse(
+        prompt="{sales}",
+        parts=[types.Part(executable_code=types.ExecutableCode(code=code))],
+        model="m",
+    )
+    offered = shell.user_ns["_gemini"].runnable_code
+    assert offered.startswith(f"{HEADER} not rewritten: The answer's code does not parse")
+    assert offered.endswith(code + "\n")
+    assert "does not parse" in usage_error(shell, "%gemini run")
+
+
+def test_after_earlier_turns_a_numbered_file_is_not_guessed(shell: Any) -> None:
+    """In turn 2 the sandbox's input_file_0.csv is turn 1's sales, not this turn's costs."""
+    ask(shell, "", "Please sum the amounts of {sales}.")
+    shell.user_ns["costs"] = shell.user_ns["sales"].head(3)
+    run = ask(shell, "", "Please compare the first file and {costs}.")
+    assert "4 3" in run.all_text()  # in the sandbox, input_file_0.csv was sales
+    code = shell.user_ns["_gemini"].runnable_code
+    assert code.startswith(f"{HEADER} costs.csv -> costs (the whole DataFrame)\n")
+    assert "left as is: input_file_0.csv" in code
