@@ -187,8 +187,9 @@ def run(session: GeminiSession, configurable: HasTraits, args: argparse.Namespac
     bindings, chosen = _rebind_to(response.bindings, pairs, namespace, label)
     rebound = runnable(response, args.block, bindings)
     used = {filename for filename, _ in rebound.bound}
+    live = [binding for binding in bindings if used.intersection(binding.filenames)]
     for index, binding in enumerate(bindings):
-        if index not in chosen and used.intersection(binding.filenames):
+        if index not in chosen and binding in live:
             _check_live(binding, binding.expression, namespace, chosen=False)
 
     from IPython.display import display
@@ -201,7 +202,19 @@ def run(session: GeminiSession, configurable: HasTraits, args: argparse.Namespac
         )
     )
     defined = run_rebound(shell, rebound)
-    display(Notice(f"Defined: {', '.join(defined)}" if defined else "Defined no new variables."))
+    display(Notice(_defined_note(defined, [*response.bindings, *live])))
+
+
+def _defined_note(defined: Sequence[str], attached: Sequence[Binding]) -> str:
+    """``Defined: total, fig``; a variable that held an attached object and that the code
+    assigned (``sales = pd.read_csv('sales.csv')``) now holds the code's value: said."""
+    if not defined:
+        return "Defined no new variables."
+    roots = {check_expression(binding.expression)[1] for binding in attached}
+    names = [
+        f"{name} (replaces your attached object)" if name in roots else name for name in defined
+    ]
+    return f"Defined: {', '.join(names)}"
 
 
 def _sentence(label: str) -> str:

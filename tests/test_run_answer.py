@@ -313,3 +313,30 @@ def test_after_earlier_turns_a_numbered_file_is_not_guessed(shell: Any) -> None:
     code = shell.user_ns["_gemini"].runnable_code
     assert code.startswith(f"{HEADER} costs.csv -> costs (the whole DataFrame)\n")
     assert "left as is: input_file_0.csv" in code
+
+
+def test_the_note_says_when_the_code_replaced_the_attached_variable(shell: Any) -> None:
+    from google.genai import types
+
+    from gemini_magic.rebind import Binding
+    from gemini_magic.response import GeminiResponse
+
+    code = (
+        "import pandas as pd\nsales = pd.read_csv('sales.csv')\nsales['double'] = sales.amount * 2"
+    )
+    live = shell.user_ns["sales"]
+    shell.user_ns["_gemini"] = GeminiResponse(
+        prompt="{sales}",
+        parts=[types.Part(executable_code=types.ExecutableCode(code=code))],
+        model="m",
+        bindings=(Binding(("sales.csv", "input_file_0.csv"), "sales"),),
+    )
+    run = run_cell(shell, "%gemini run")
+    assert run.success, run.error
+    assert run.texts()[-1] == "Defined: sales (replaces your attached object), pd"
+    assert "double" in shell.user_ns["sales"] and "double" not in live  # a copy changed
+    # Run on another frame, the code still assigns `sales`: the note says so.
+    shell.user_ns["sales_2025"] = live.assign(amount=[1, 2, 3, 4])
+    run = run_cell(shell, "%gemini run sales=sales_2025")
+    assert run.texts()[-1] == "Defined: sales (replaces your attached object)"
+    assert shell.user_ns["sales"]["amount"].sum() == 10
