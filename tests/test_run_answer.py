@@ -340,3 +340,13 @@ def test_the_note_says_when_the_code_replaced_the_attached_variable(shell: Any) 
     run = run_cell(shell, "%gemini run sales=sales_2025")
     assert run.texts()[-1] == "Defined: sales (replaces your attached object)"
     assert shell.user_ns["sales"]["amount"].sum() == 10
+
+
+def test_a_series_binds_only_to_a_series(shell: Any) -> None:
+    shell.user_ns["amounts"] = shell.user_ns["sales"]["amount"]
+    try:
+        ask(shell, "", "Please read another file than {amounts}.")
+        text = usage_error(shell, "%gemini run amounts=sales")
+        assert "`sales` is a DataFrame, but `amounts` was attached as a pandas Series" in text
+    finally:
+        shell.user_ns.pop("amounts")
