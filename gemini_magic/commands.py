@@ -14,6 +14,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from gemini_magic import run_answer
 from gemini_magic.conversation import DEFAULT_NAME, ConversationStore
 from gemini_magic.errors import UsageError
 from gemini_magic.formatting import count
@@ -82,6 +83,7 @@ def _build_parser() -> _Parser:
         "state", nargs="?", choices=("on", "off")
     )
     command("models", models, "List the models the service offers.")
+    run_answer.add_arguments(command("run", run_answer.run, run_answer.HELP))
     return parser
 
 

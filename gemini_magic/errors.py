@@ -118,3 +118,21 @@ class GeminiTimeoutError(GeminiMagicError):
 
 class GeminiConnectionError(GeminiMagicError):
     """The connection failed or dropped before the answer was complete."""
+
+
+class CodeFailed(GeminiMagicError):
+    """The rebound code raised; its own traceback has been shown already.
+
+    ``error`` is the exception the code raised; ``defined`` the variables it had defined
+    or rebound before it failed (they stay in the namespace, as after a failing cell).
+    """
+
+    def __init__(self, error: BaseException, defined: list[str]) -> None:
+        self.error = error
+        self.defined = defined
+        kept = f" Defined before the error: {', '.join(defined)}." if defined else ""
+        super().__init__(
+            f"The answer's code raised {type(error).__name__} (its traceback is above).{kept}",
+            hint="The code ran on your live objects, not the sandbox's files: a column or "
+            "type the sample did not show can differ.",
+        )

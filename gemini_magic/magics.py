@@ -128,7 +128,11 @@ class GeminiMagics(Magics, GeminiSettings):
     @argument("--new", action="store_true", help="Start the conversation afresh.")
     @argument("-o", "--output", metavar="NAME", help="Store the answer object in NAME.")
     @argument(
-        "-x", "--code-cell", action="store_true", help="Put the generated code in a new cell."
+        "-x",
+        "--code-cell",
+        action="store_true",
+        help="Put the answer's code in a new cell, its reads of the attached files bound to "
+        "the live objects.",
     )
     @argument("--no-stream", action="store_true", help="Show the answer when it is complete.")
     @argument(
@@ -183,7 +187,9 @@ class GeminiMagics(Magics, GeminiSettings):
         if args.output:
             self.shell.user_ns[args.output] = response
         if args.code_cell and response.code:
-            self.shell.set_next_input("\n\n".join(response.code), replace=False)
+            # The code as it runs here (reads bound to the live objects), not as it ran
+            # on the sandbox's copies of the files.
+            self.shell.set_next_input(response.runnable_code, replace=False)
         # Saved last: the answer is kept (above) even if saving it fails.
         self._session.autosave()
 

@@ -11,28 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gemini_magic.errors import GeminiMagicError
+from gemini_magic.errors import CodeFailed
 from gemini_magic.rebind import Rebound
 
-__all__ = ["CodeFailed", "run_rebound"]
-
-
-class CodeFailed(GeminiMagicError):
-    """The rebound code raised; its own traceback has been shown already.
-
-    ``error`` is the exception the code raised; ``defined`` the variables it had defined
-    or rebound before it failed (they stay in the namespace, as after a failing cell).
-    """
-
-    def __init__(self, error: BaseException, defined: list[str]) -> None:
-        self.error = error
-        self.defined = defined
-        kept = f" Defined before the error: {', '.join(defined)}." if defined else ""
-        super().__init__(
-            f"The answer's code raised {type(error).__name__} (its traceback is above).{kept}",
-            hint="The code ran on your live objects, not the sandbox's files: a column or "
-            "type the sample did not show can differ.",
-        )
+__all__ = ["run_rebound"]
 
 
 def run_rebound(shell: Any, rebound: Rebound) -> list[str]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from google.genai import types
 
     from gemini_magic.grounding import Grounding
+    from gemini_magic.rebind import Binding
 
 
 class ExecutionResult(NamedTuple):
@@ -47,7 +48,9 @@ class GeminiResponse:
 
     ``parts`` is the model's turn as ``google.genai.types.Part`` objects (adjacent
     streamed text already joined); the properties read it without the SDK's
-    ``response.text``, which warns on code-execution parts.
+    ``response.text``, which warns on code-execution parts.  ``bindings`` say which live
+    object each file attached to the prompt stood for, so the code can run here
+    (``runnable_code``, ``%gemini run``).
     """
 
     prompt: str
@@ -61,6 +64,7 @@ class GeminiResponse:
     finish_reason: str | None = None
     #: What the model searched for and its sources (``--search``); empty otherwise.
     grounding: Grounding | None = None
+    bindings: tuple[Binding, ...] = ()
 
     def _answer_parts(self) -> Iterable[types.Part]:
         return (part for part in self.parts if not part.thought)
@@ -88,6 +92,15 @@ class GeminiResponse:
             for part in self._answer_parts()
             if part.executable_code is not None
         ]
+
+    @property
+    def runnable_code(self) -> str | None:
+        """The code as ``%gemini run`` runs it here: every read of an attached file bound to
+        the live object, a header saying what is bound to what (None: the answer has no
+        code).  ``-x`` inserts it; it is here too for front ends that ignore that."""
+        from gemini_magic.run_answer import runnable_code
+
+        return runnable_code(self)
 
     @property
     def results(self) -> list[ExecutionResult]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +95,9 @@ def run_turn(
     latency_s = time.perf_counter() - started
     _note(view, models.answered_by_note(settings.model, answer.model_version))
     record(session, settings, prompt.template, request.user, answer)
-    response = _response(settings, prompt.template, answer, latency_s)
+    response = _response(
+        settings, prompt.template, answer, latency_s, prepared, request.earlier_turns
+    )
     if answer.grounding:
         from gemini_magic.grounding import SearchBlock
 
@@ -251,10 +253,26 @@ def _new_view(settings: TurnSettings) -> StreamView:
 
 
 def _response(
-    settings: TurnSettings, template: str, answer: Answer, latency_s: float
+    settings: TurnSettings,
+    template: str,
+    answer: Answer,
+    latency_s: float,
+    prepared: PreparedPrompt,
+    earlier_turns: int,
 ) -> GeminiResponse:
-    """Step 5: the answer as the object the user keeps."""
+    """Step 5: the answer as the object the user keeps.
+
+    It keeps which live object each attached file stood for (not the files' bytes), so
+    ``%gemini run`` can run the answer's code on those objects.  After earlier turns the
+    sandbox numbers their files too, so an ``input_file_N`` name may be another turn's
+    file: then only the file's own name is bound, never a guess.
+    """
+    from gemini_magic.rebind import Binding
     from gemini_magic.response import GeminiResponse
+
+    bindings = [Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments)]
+    if earlier_turns:
+        bindings = [replace(b, filenames=b.filenames[:1]) for b in bindings]
 
     return GeminiResponse(
         prompt=template,
@@ -267,4 +285,5 @@ def _response(
         conversation=settings.conversation,
         finish_reason=answer.finish_reason,
         grounding=answer.grounding,
+        bindings=tuple(bindings),
     )

@@ -7,6 +7,7 @@ files, log; initial settings) and the SDK's environment pointed at it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -74,6 +75,27 @@ def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
 def ix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
     """The shell with the default settings: prompts go to the Interactions API."""
     yield from _magic_shell(monkeypatch, tmp_path, None)
+
+
+@pytest.fixture
+def inline(ip: Any) -> Iterator[None]:
+    """The inline Matplotlib backend and PNG output, as in a notebook, undone afterwards.
+
+    The test shell is a terminal shell, which shows only text/plain.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib_inline.backend_inline import configure_inline_support
+
+    formatter = ip.display_formatter
+    active, enabled = formatter.active_types, formatter.formatters["image/png"].enabled
+    formatter.active_types = [*active, "image/png"]
+    formatter.formatters["image/png"].enabled = True
+    ip.enable_matplotlib("inline")
+    yield
+    plt.close("all")
+    configure_inline_support(ip, "agg")
+    plt.switch_backend("agg")
+    formatter.active_types, formatter.formatters["image/png"].enabled = active, enabled
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from magic_helpers import run_cell
 
+from gemini_magic.errors import CodeFailed
 from gemini_magic.prompt import prepare_prompt
 from gemini_magic.rebind import Binding, Rebound, rebind
-from gemini_magic.rebind_run import CodeFailed, run_rebound
+from gemini_magic.rebind_run import run_rebound
 
 SALES = Binding(("sales.csv", "input_file_0.csv"), "sales")
 
@@ -37,27 +38,6 @@ def rerun(ip: Any) -> Iterator[dict[str, Any]]:
     del ip.magics_manager.magics["line"]["rerun"]
     for name in names:
         ip.user_ns.pop(name, None)
-
-
-@pytest.fixture
-def inline(ip: Any) -> Iterator[None]:
-    """The inline Matplotlib backend and PNG output, as in a notebook, undone afterwards.
-
-    The test shell is a terminal shell, which shows only text/plain.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib_inline.backend_inline import configure_inline_support
-
-    formatter = ip.display_formatter
-    active, enabled = formatter.active_types, formatter.formatters["image/png"].enabled
-    formatter.active_types = [*active, "image/png"]
-    formatter.formatters["image/png"].enabled = True
-    ip.enable_matplotlib("inline")
-    yield
-    plt.close("all")
-    configure_inline_support(ip, "agg")
-    plt.switch_backend("agg")
-    formatter.active_types, formatter.formatters["image/png"].enabled = active, enabled
 
 
 def sales_frame() -> pd.DataFrame:
