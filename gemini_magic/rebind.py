@@ -19,6 +19,7 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from gemini_magic.attachments import Attachment
 from gemini_magic.code_names import CodeNames, check_expression
@@ -28,6 +29,11 @@ from gemini_magic.rebind_reads import KINDS, ReadRewriter
 __all__ = ["Binding", "Rebound", "check_expression", "rebind"]
 
 HEADER = "# gemini-magic:"
+
+
+#: Attachment kinds and the binding kind of the live object each was made from.
+_BINDING_KINDS = {"frame": "frame", "image": "image", "figure": "figure", "file": "file"}
+_BINDING_KINDS["document"] = "file"
 
 
 @dataclass(frozen=True)
@@ -67,20 +73,26 @@ class Binding:
     @classmethod
     def for_attachment(
         cls, attachment: Attachment, position: int, expression: str | None = None
-    ) -> Binding:
-        """The binding of an attachment that was sent ``position``-th (from 0).
+    ) -> Binding | None:
+        """The binding of an attachment that was sent ``position``-th (from 0), or None
+        for one with no live object to bind (a ``-f`` file, the last error).
 
         ``expression`` defaults to the attachment's own name, i.e. the object it was made
         from; pass another for ``%gemini run sales=sales_2025``.
         """
-        kind = {"pandas.Series": "series", "polars.DataFrame": "polars"}.get(
-            attachment.kind, "frame"
-        )
+        kind = _BINDING_KINDS.get(attachment.kind)
+        if kind is None or attachment.value_type is None:
+            return None
+        if kind == "frame":
+            kind = {"pandas.Series": "series", "polars.DataFrame": "polars"}.get(
+                attachment.value_type, "frame"
+            )
+        own, numbered = attachment.sandbox_names
         return cls(
-            filenames=(attachment.filename, f"input_file_{position}.csv"),
+            filenames=(own, f"input_file_{position}{PurePath(numbered).suffix}"),
             expression=attachment.name if expression is None else expression,
             kind=kind,
-            index=attachment.index_columns > 0,
+            index=getattr(attachment, "index_columns", 0) > 0,
         )
 
 

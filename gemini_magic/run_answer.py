@@ -18,7 +18,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gemini_magic.display import OUTCOME_OK, CodeBlock, Notice, outcome_name
+from gemini_magic.blocks import CodeBlock, Notice
+from gemini_magic.enums import OUTCOME_OK, outcome_name
 from gemini_magic.errors import UsageError
 from gemini_magic.formatting import count
 from gemini_magic.magics import LAST_RESPONSE_NAME

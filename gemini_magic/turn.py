@@ -270,7 +270,8 @@ def _response(
     from gemini_magic.rebind import Binding
     from gemini_magic.response import GeminiResponse
 
-    bindings = [Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments)]
+    made = (Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments))
+    bindings = [binding for binding in made if binding is not None]
     if earlier_turns:
         bindings = [replace(b, filenames=b.filenames[:1]) for b in bindings]
 
