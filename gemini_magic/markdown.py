@@ -228,6 +228,15 @@ def fenced(text: str, info: str = "", *, in_document: bool = False) -> str:
     return _render_fence(_Fence("", "`", len(fence), info), text.split("\n"), fence)
 
 
+def html_literal(text: str) -> str:
+    """``text`` verbatim inside HTML we build in Markdown: one line, no markup left.
+
+    Every character HTML or Markdown would act on is an entity, and line breaks too, so
+    the element stays one HTML block whatever the text holds.
+    """
+    return _entities(text)
+
+
 def markdown_literal(text: str) -> str:
     """``text`` shown verbatim inside Markdown we build (names, reasons, file names)."""
     text = re.sub(r"([\\`*_\[\]|~$])", r"\\\1", text)

@@ -209,7 +209,7 @@ class GeminiSession:
         a failed save cannot lose it.
         """
         from gemini_magic.attachments import prepare_prompt
-        from gemini_magic.stream import StreamView
+        from gemini_magic.stream import StreamView, supports_live_updates
 
         if self.pending_error is not None:
             error, self.pending_error = self.pending_error, None
@@ -232,6 +232,7 @@ class GeminiSession:
             show_thoughts=options.show_thoughts,
             max_output_lines=settings.max_output_lines,
             max_output_chars=settings.max_output_chars,
+            live_updates=supports_live_updates(settings.shell),
         )
         for hint in prepared.hints:
             view.notice(hint)
