@@ -1,8 +1,9 @@
 """The display objects an answer becomes: one notebook output each.
 
-The model's text, the code it ran, what that code printed, the images it drew, and our
-own one-line notes.  Each object carries a ``text/plain`` fallback for terminal IPython
-and nbconvert, and reads as part of the one Markdown document a
+The model's text and thought summaries, the images its code drew (or a placeholder),
+and our own one-line notes; the code and its output are in :mod:`gemini_magic.execution`.
+Each object carries a ``text/plain`` fallback for terminal IPython and nbconvert, and
+reads as part of the one Markdown document a
 :class:`~gemini_magic.response.GeminiResponse` shows.  Everything the model wrote is
 escaped here (:mod:`gemini_magic.markdown`); the SDK is only imported for type
 checking, so that importing this module stays cheap.
