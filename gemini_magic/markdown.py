@@ -215,8 +215,9 @@ def safe_markdown(text: str) -> str:
 def fenced(text: str, info: str = "", *, in_document: bool = False) -> str:
     """``text`` (code or output we quote) in a fenced block it cannot leave.
 
-    As an output of its own (the fence on the first line), a fence longer than any
-    backtick run inside cannot be left by the content.  Inside a larger document
+    As an output of its own (the fence on the first line, or after a blank line that
+    ends an HTML block of ours), a fence longer than any backtick run inside cannot be
+    left by the content.  Inside a larger document
     (``in_document``) an earlier part may leave a renderer in a state we did not
     foresee, so there the content must also be harmless read as prose, or it becomes
     an escaped ``<pre>``.  Trailing newlines are dropped: the fence ends the block.
