@@ -1,8 +1,9 @@
 """The display objects an answer becomes: one notebook output each.
 
-The model's text, the code it ran, what that code printed, the images it drew, and our
-own one-line notes.  Each object carries a ``text/plain`` fallback for terminal IPython
-and nbconvert, and reads as part of the one Markdown document a
+The model's text and thought summaries, the images its code drew (or a placeholder),
+and our own one-line notes; the code and its output are in :mod:`gemini_magic.execution`.
+Each object carries a ``text/plain`` fallback for terminal IPython and nbconvert, and
+reads as part of the one Markdown document a
 :class:`~gemini_magic.response.GeminiResponse` shows.  Everything the model wrote is
 escaped here (:mod:`gemini_magic.markdown`); the SDK is only imported for type
 checking, so that importing this module stays cheap.
@@ -16,9 +17,8 @@ import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gemini_magic.enums import OUTCOME_DEADLINE_EXCEEDED, OUTCOME_FAILED, OUTCOME_OK
 from gemini_magic.formatting import human_size
-from gemini_magic.markdown import SafeMarkdown, fenced, markdown_literal
+from gemini_magic.markdown import SafeMarkdown, markdown_literal
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -31,6 +31,12 @@ WARNING = "⚠"
 #: output freezes the front end (and streaming would re-send it with every chunk), so
 #: the text past this is folded; the full text stays on the response object.
 MAX_TEXT_CHARS = 100_000
+
+#: How a part's label looks (``Python``, ``Output``, ``Thoughts``).  Inline styles, not a
+#: stylesheet: front ends drop ``<style>`` from outputs but keep ``style=``.  JupyterLab's
+#: CSS variables follow its light and dark themes; the fallbacks (nbconvert without the
+#: Lab CSS, VS Code) read on a light and a dark page alike.
+LABEL_STYLE = "font-size: 0.85em; font-weight: 600; opacity: 0.75; margin: 0.2em 0"
 
 
 def image_dimensions(data: bytes) -> tuple[int, int] | None:
@@ -75,17 +81,6 @@ def fold(text: str, max_lines: int, max_chars: int) -> Folded:
         f"… {what} folded ({human_size(len(text[len(shown) :].encode()))}); "
         "the full text is on the response object",
     )
-
-
-def outcome_heading(outcome: str) -> str | None:
-    """The line that marks a failed execution, or None for a plain success."""
-    if outcome == OUTCOME_OK:
-        return None
-    if outcome == OUTCOME_FAILED:
-        return f"Execution failed ({outcome})"
-    if outcome == OUTCOME_DEADLINE_EXCEEDED:
-        return "Execution timed out (30 s limit)"
-    return f"Execution ended with {outcome}"
 
 
 class Block:
@@ -157,6 +152,12 @@ class MarkdownText(Block):
         return f"{self.text[: self.max_chars]}\n{self._note()}" if self.folded else self.text
 
 
+_THOUGHTS_STYLE = (
+    "margin: 0.5em 0; padding: 0.2em 0.8em; border-left: 3px solid "
+    "var(--jp-border-color2, rgba(128, 128, 128, 0.3)); opacity: 0.85"
+)
+
+
 class ThoughtSummary(Block):
     """The model's thought summaries, collapsed (shown only when asked for)."""
 
@@ -169,7 +170,11 @@ class ThoughtSummary(Block):
     def _html(self) -> str:
         # One line, so that it stays a single HTML block inside a Markdown document.
         body = "<br>".join(html.escape(line) for line in self.text.strip("\n").split("\n"))
-        return f"<details><summary>Thoughts</summary><div>{body}</div></details>"
+        return (
+            f'<details class="gemini-magic-thoughts" style="{_THOUGHTS_STYLE}">'
+            f'<summary style="{LABEL_STYLE}; cursor: pointer">Thoughts</summary>'
+            f"<div>{body}</div></details>"
+        )
 
     def _markdown(self) -> str:
         return self._html()
@@ -181,73 +186,6 @@ class ThoughtSummary(Block):
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
     ) -> MimeBundle:
         return {"text/html": self._html(), "text/plain": self._plain()}, {}
-
-
-class _Fenced(Block):
-    """Code or output we fence: its Markdown differs inside a whole-answer document."""
-
-    def _render(self, *, in_document: bool) -> str:
-        raise NotImplementedError
-
-    def _markdown(self) -> str:
-        return self._render(in_document=False)
-
-    def _document_markdown(self) -> str:
-        return self._render(in_document=True)
-
-
-class CodeBlock(_Fenced):
-    """Code the model wrote and ran, as a highlighted block (folded when huge)."""
-
-    def __init__(
-        self, code: str, language: str = "python", *, max_lines: int = 200, max_chars: int = 20_000
-    ) -> None:
-        self.code = code
-        self.language = language
-        self.folded = fold(code.rstrip("\n"), max_lines, max_chars)
-
-    def _render(self, *, in_document: bool) -> str:
-        shown, note = self.folded
-        text = fenced(shown, self.language, in_document=in_document)
-        return text if note is None else f"{text}\n\n*{markdown_literal(note)}*"
-
-    def _plain(self) -> str:
-        shown, note = self.folded
-        return shown if note is None else f"{shown}\n{note}"
-
-
-class ExecutionOutput(_Fenced):
-    """What running the code printed; failures and time-outs marked as such."""
-
-    def __init__(
-        self, outcome: str, output: str, *, max_lines: int = 200, max_chars: int = 20_000
-    ) -> None:
-        self.outcome = outcome
-        self.output = output
-        self.heading = outcome_heading(outcome)
-        self.folded = fold(output.rstrip("\n"), max_lines, max_chars)
-
-    def _render(self, *, in_document: bool) -> str:
-        shown, note = self.folded
-        parts = []
-        if self.heading:
-            parts.append(f"**{WARNING} {markdown_literal(self.heading)}**")
-        if shown:
-            parts.append(fenced(shown, in_document=in_document))
-        elif not self.heading:
-            parts.append("*(no output)*")
-        if note:
-            parts.append(f"*{markdown_literal(note)}*")
-        return "\n\n".join(parts)
-
-    def _plain(self) -> str:
-        shown, note = self.folded
-        lines = [f"{WARNING} {self.heading}"] if self.heading else []
-        if shown or not self.heading:
-            lines.append(shown or "(no output)")
-        if note:
-            lines.append(note)
-        return "\n".join(lines)
 
 
 class InlineImage(Block):

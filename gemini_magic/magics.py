@@ -213,6 +213,8 @@ class GeminiMagics(Magics, GeminiSettings):
 
     def _turn_settings(self, args: Any) -> TurnSettings:
         """The traits with this cell's options applied: the one value a turn gets."""
+        from gemini_magic.stream import supports_live_updates
+
         temperature = self.temperature if args.temperature is None else args.temperature
         if temperature is not None and not 0.0 <= temperature <= 2.0:
             raise UsageError(f"--temperature must be between 0 and 2, not {temperature:g}.")
@@ -253,6 +255,7 @@ class GeminiMagics(Magics, GeminiSettings):
             ),
             max_output_lines=self.max_output_lines,
             max_output_chars=self.max_output_chars,
+            live_updates=supports_live_updates(self.shell),
         )
 
     def _last_error(self) -> LastError:

@@ -215,8 +215,9 @@ def safe_markdown(text: str) -> str:
 def fenced(text: str, info: str = "", *, in_document: bool = False) -> str:
     """``text`` (code or output we quote) in a fenced block it cannot leave.
 
-    As an output of its own (the fence on the first line), a fence longer than any
-    backtick run inside cannot be left by the content.  Inside a larger document
+    As an output of its own (the fence on the first line, or after a blank line that
+    ends an HTML block of ours), a fence longer than any backtick run inside cannot be
+    left by the content.  Inside a larger document
     (``in_document``) an earlier part may leave a renderer in a state we did not
     foresee, so there the content must also be harmless read as prose, or it becomes
     an escaped ``<pre>``.  Trailing newlines are dropped: the fence ends the block.
@@ -226,6 +227,15 @@ def fenced(text: str, info: str = "", *, in_document: bool = False) -> str:
     if not in_document:
         return f"{fence}{info}\n{text}\n{fence}"
     return _render_fence(_Fence("", "`", len(fence), info), text.split("\n"), fence)
+
+
+def html_literal(text: str) -> str:
+    """``text`` verbatim inside HTML we build in Markdown: one line, no markup left.
+
+    Every character HTML or Markdown would act on is an entity, and line breaks too, so
+    the element stays one HTML block whatever the text holds.
+    """
+    return _entities(text)
 
 
 def markdown_literal(text: str) -> str:

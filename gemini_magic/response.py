@@ -17,9 +17,9 @@ from gemini_magic.blocks import (
     InlineImage,
     MimeBundle,
     inline_data_block,
-    outcome_heading,
 )
 from gemini_magic.enums import OUTCOME_OK, outcome_name
+from gemini_magic.execution import outcome_heading
 from gemini_magic.footer import Footer, FooterLine
 from gemini_magic.markdown import fenced
 from gemini_magic.stream import render_blocks

@@ -100,3 +100,6 @@ class TurnSettings:
     context_cache: CacheSettings = field(default_factory=CacheSettings)
     max_output_lines: int = 200
     max_output_chars: int = 20_000
+    #: Whether the front end renders display updates (a notebook) or prints each
+    #: output as it comes (terminal IPython): then text is streamed as it arrives.
+    live_updates: bool = True

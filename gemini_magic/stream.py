@@ -5,10 +5,16 @@ goes into one Markdown output that is updated in place (a display handle), so a 
 answer grows where it started instead of adding an output per network chunk; code,
 execution results and images get an output each.  Only the output that is still
 growing is ever re-sent, and nothing parses Markdown in Python: the front end does.
+
+Not every front end renders updates: terminal IPython (and ``ipython script.ipy``)
+prints each update as a new copy of the whole text.  There the view writes the new
+characters of a growing text only, so the answer is printed once, as it arrives
+(:func:`supports_live_updates` tells which kind of front end a shell has).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +22,6 @@ from gemini_magic.blocks import (
     MAX_TEXT_CHARS,
     WARNING,
     Block,
-    CodeBlock,
-    ExecutionOutput,
     IncompleteMarker,
     MarkdownText,
     Notice,
@@ -27,6 +31,7 @@ from gemini_magic.blocks import (
 )
 from gemini_magic.enums import enum_text, outcome_name
 from gemini_magic.errors import ConfigurationError
+from gemini_magic.execution import CodeBlock, ExecutionOutput
 from gemini_magic.footer import Footer, FooterLine
 
 if TYPE_CHECKING:
@@ -42,6 +47,57 @@ class _NoHandle:
 
 def _no_display(obj: Any, **kwargs: Any) -> _NoHandle:
     return _NoHandle()
+
+
+class _Printed:
+    """Stands in for a display handle where updates are not rendered: writes what is new.
+
+    The plain text of a growing block only ever extends what it was (text appended, a
+    fold note added once), so what is new is what lies past the part already written.
+    """
+
+    def __init__(self, write: Callable[[str], Any], plain: str) -> None:
+        self._write = write
+        self._written = ""
+        self._emit(plain)
+
+    def _emit(self, plain: str) -> None:
+        new = plain[len(self._written) :]
+        if new:
+            self._write(new)
+            self._written = plain
+
+    def update(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Write the characters ``data``'s plain text adds to what was written."""
+        self._emit(data["text/plain"])
+
+    def close(self) -> None:
+        """End the line, so that whatever is shown next starts on its own."""
+        if self._written and not self._written.endswith("\n"):
+            self._write("\n")
+
+
+def _write_stdout(text: str) -> None:
+    # sys.stdout looked up on each call: IPython and capture_output replace it.
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def supports_live_updates(shell: Any) -> bool:
+    """Whether the front end of ``shell`` renders a display update in place.
+
+    ipykernel's ``ZMQDisplayPublisher`` sends ``update_display_data``, which notebooks,
+    JupyterLab and VS Code apply to the output already shown.  IPython's own
+    ``DisplayPublisher`` (terminal IPython, ``ipython script.ipy``) prints the plain text
+    of every update again.  A publisher that replaces ``publish`` (ipykernel's,
+    ``capture_output``'s, another front end's) is taken to handle updates.
+    """
+    from IPython.core.displaypub import DisplayPublisher
+
+    publisher = getattr(shell, "display_pub", None)
+    if publisher is None:
+        return False
+    return type(publisher).publish is not DisplayPublisher.publish
 
 
 def _code_language(code: types.ExecutableCode) -> str:
@@ -64,6 +120,10 @@ class StreamView:
     other part gets an output of its own.  Feeding all parts at once and then calling
     ``finish`` gives the same outputs as streaming them, so non-streaming mode uses the
     same class.
+
+    With ``live_updates=False`` (a front end that does not render updates) a growing
+    text is written to ``write`` (standard output by default) as it grows, new
+    characters only, and every other part is displayed once, in order, as before.
     """
 
     def __init__(
@@ -74,6 +134,8 @@ class StreamView:
         max_output_chars: int = 20_000,
         max_text_chars: int = MAX_TEXT_CHARS,
         display: Callable[..., Any] | None = None,
+        live_updates: bool = True,
+        write: Callable[[str], Any] = _write_stdout,
     ) -> None:
         if max_output_lines < 1 or max_output_chars < 1:
             raise ConfigurationError(
@@ -83,6 +145,8 @@ class StreamView:
         if display is None:
             from IPython.display import display
         self._display = display
+        self.live_updates = live_updates
+        self._write = write
         self.show_thoughts = show_thoughts
         self.max_output_lines = max_output_lines
         self.max_output_chars = max_output_chars
@@ -92,8 +156,13 @@ class StreamView:
         self._growing: MarkdownText | ThoughtSummary | None = None
         self._handle: Any = None
 
-    def _show(self, block: Block) -> None:
+    def _end_growing(self) -> None:
+        if self._growing is not None and not self.live_updates:
+            self._handle.close()
         self._growing = None
+
+    def _show(self, block: Block) -> None:
+        self._end_growing()
         self.blocks.append(block)
         self._display(block)
 
@@ -108,12 +177,16 @@ class StreamView:
                 data, metadata = growing._repr_mimebundle_()
                 self._handle.update(data, raw=True, metadata=metadata)
             return
+        self._end_growing()
         block = (
             MarkdownText(text, max_chars=self.max_text_chars) if cls is MarkdownText else cls(text)
         )
         self.blocks.append(block)
         self._growing = block
-        self._handle = self._display(block, display_id=True)
+        if self.live_updates:
+            self._handle = self._display(block, display_id=True)
+        else:
+            self._handle = _Printed(self._write, block._plain())
 
     def add(self, part: types.Part) -> None:
         """Show one streamed part (or grow the text output it continues)."""

@@ -249,6 +249,7 @@ def _new_view(settings: TurnSettings) -> StreamView:
         show_thoughts=settings.show_thoughts,
         max_output_lines=settings.max_output_lines,
         max_output_chars=settings.max_output_chars,
+        live_updates=settings.live_updates,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
@@ -156,3 +157,63 @@ def code_blocks(rendered: str) -> list[tuple[str | None, str]]:
     parser = _Blocks()
     parser.feed(rendered)
     return parser.blocks
+
+
+@dataclass
+class Box:
+    """One labelled box we built (code, output): its classes, label and code blocks."""
+
+    classes: str
+    label: str = ""
+    style: str = ""
+    label_style: str = ""
+    blocks: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+class _Boxes(HTMLParser):
+    """The ``gemini-magic-*`` boxes of rendered HTML, with what each one holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.boxes: list[Box] = []
+        self._depth = 0  # <div> nesting inside the current box
+        self._in_label = False
+        self._code = _Blocks()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        classes = found.get("class") or ""
+        if tag == "div" and self._depth:
+            self._depth += 1
+            if classes == "gemini-magic-label":
+                self._in_label = True
+                self.boxes[-1].label_style = found.get("style") or ""
+        elif tag == "div" and classes.startswith("gemini-magic-"):
+            self.boxes.append(Box(classes, style=found.get("style") or ""))
+            self._depth = 1
+            self._code = _Blocks()
+        elif self._depth:
+            self._code.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._depth:
+            self._depth -= 1
+            self._in_label = False
+            if not self._depth:
+                self.boxes[-1].blocks = self._code.blocks
+        elif self._depth:
+            self._code.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        if self._in_label:
+            self.boxes[-1].label += data
+        elif self._depth:
+            self._code.handle_data(data)
+
+
+def boxes(rendered: str) -> list[Box]:
+    """The labelled boxes of rendered HTML (entities decoded, as a browser shows them)."""
+    parser = _Boxes()
+    parser.feed(rendered)
+    parser.close()
+    return parser.boxes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
-from markdown_helpers import dangers
+from markdown_helpers import code_blocks, dangers, render_html
 
 from gemini_magic.response import ExecutionResult, GeminiResponse
 
@@ -134,17 +135,23 @@ def test_shown_again_as_one_safe_markdown_document() -> None:
     shell = get_ipython()
     data, metadata = shell.display_formatter.format(answer())
     markdown = data["text/markdown"]
-    assert markdown.startswith("I'll compute the mean of <code>price</code>.\n\n```python\n")
+    assert markdown.startswith("I'll compute the mean of <code>price</code>.\n\n<div ")
+    assert "```python\nprint(df.price.mean())" in markdown
     assert "```\n4.2\n```" in markdown
     assert f"![image/png 640×480, {len(PNG) / 1000:.1f} kB](data:image/png;base64," in markdown
     assert base64.b64encode(PNG).decode() in markdown
-    assert "**⚠ Execution failed (OUTCOME\\_FAILED)**" in markdown
+    rendered = html.unescape(render_html(markdown))
+    assert ">Python</div>" in rendered and ">Output</div>" in rendered
+    assert ">Output (failed: OUTCOME_FAILED)</div>" in rendered
     assert "&lt;script>" in markdown and "<script>" not in markdown
     assert "Planning" not in markdown
     footer = "gemini-2.5-flash · offline emulator · tokens: 100 prompt / 20 output / 120 total"
     assert markdown.endswith(f"*{footer}*")
     plain = data["text/plain"]
-    assert plain.startswith("I'll compute the mean of `price`.\n\nprint(df.price.mean())")
+    assert plain.startswith(
+        "I'll compute the mean of `price`.\n\nPython:\n    print(df.price.mean())"
+    )
+    assert "Output (failed: OUTCOME_FAILED):\n" in plain
     assert "<image/png 640×480" in plain
     assert plain.endswith(footer)
     assert metadata["gemini_magic"]["latency_s"] == pytest.approx(0.75)
@@ -158,9 +165,13 @@ def test_an_unclosed_fence_in_the_text_does_not_swallow_what_follows() -> None:
         ]
     )
     data, _ = response._repr_mimebundle_()
-    assert data["text/markdown"].startswith(
-        "Here is code:\n```python\nx = 1\n```\n\n```python\ny = 2\n```"
-    )
+    markdown = data["text/markdown"]
+    assert markdown.startswith("Here is code:\n```python\nx = 1\n```\n\n<div ")
+    assert "\n\n```python\ny = 2\n```\n\n</div>" in markdown
+    assert code_blocks(render_html(markdown)) == [
+        ("language-python", "x = 1\n"),
+        ("language-python", "y = 2\n"),
+    ]
 
 
 def test_code_after_a_misleading_fence_in_the_text_stays_harmless() -> None:

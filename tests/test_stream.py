@@ -16,12 +16,12 @@ from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
-from markdown_helpers import HOSTILE, Dangers, code_blocks, dangers, render_html
+from markdown_helpers import HOSTILE, Dangers, boxes, dangers, render_html, renderers
 
 from gemini_magic.blocks import image_dimensions
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.footer import Footer
-from gemini_magic.stream import StreamView, render_blocks
+from gemini_magic.stream import StreamView, render_blocks, supports_live_updates
 
 
 @pytest.fixture(scope="module")
@@ -121,54 +121,89 @@ def test_each_chunk_republishes_only_the_growing_output(shell: Any) -> None:
     ]
     assert kinds == [
         (False, "Look:"),
-        (False, "print(1)"),
-        (False, "1"),
+        (False, "Python:\n    print(1)"),
+        (False, "Output:\n    1"),
         (False, "So "),
         (True, "So one."),
     ]
 
 
-def test_code_is_a_highlighted_python_block_with_plain_fallback(shell: Any) -> None:
-    outputs, _ = stream([code("import pandas as pd\nprint(pd.__version__)\n")])
-    assert outputs == [
-        {
-            "text/markdown": "```python\nimport pandas as pd\nprint(pd.__version__)\n```",
-            "text/plain": "import pandas as pd\nprint(pd.__version__)",
-        }
-    ]
+def test_code_is_a_labelled_shaded_python_block_with_plain_fallback(shell: Any) -> None:
+    outputs, _ = stream([code("import pandas as pd\n\nprint(pd.__version__)\n")])
+    ((data),) = outputs
+    assert data["text/plain"] == "Python:\n    import pandas as pd\n\n    print(pd.__version__)"
+    # A fence of its own, so that the front end highlights it as any fenced code.
+    assert (
+        "\n\n```python\nimport pandas as pd\n\nprint(pd.__version__)\n```\n\n"
+        in (data["text/markdown"])
+    )
+    for render in renderers():
+        (box,) = boxes(render(data["text/markdown"]))
+        assert (box.classes, box.label) == ("gemini-magic-code", "Python")
+        assert box.blocks == [("language-python", "import pandas as pd\n\nprint(pd.__version__)\n")]
+        assert "background: var(--jp-layout-color2, " in box.style
+        assert "error" not in box.style + box.label_style
 
 
 def test_code_containing_backticks_gets_a_longer_fence(shell: Any) -> None:
     source = 's = """\n```\ninner\n```\n"""\nprint("<script>alert(1)</script>")'
     ((data, *_),) = [stream([code(source)])[0]]
-    assert data["text/markdown"].startswith("````python\n")
-    rendered = render_html(data["text/markdown"])
-    assert rendered.count("<pre>") == 1
-    assert "&lt;script&gt;" in rendered and "<script>" not in rendered
-    assert code_blocks(rendered)[0][1].startswith('s = """\n```\ninner\n```\n"""')
+    assert "\n\n````python\n" in data["text/markdown"]
+    for render in renderers():
+        rendered = render(data["text/markdown"])
+        assert rendered.count("<pre>") == 1
+        assert "&lt;script&gt;" in rendered and "<script>" not in rendered
+        (box,) = boxes(rendered)
+        assert box.blocks[0][1].startswith('s = """\n```\ninner\n```\n"""')
 
 
 @pytest.mark.parametrize(
-    ("outcome", "heading"),
+    ("outcome", "label"),
     [
-        ("OUTCOME_FAILED", "⚠ Execution failed (OUTCOME_FAILED)"),
-        ("OUTCOME_DEADLINE_EXCEEDED", "⚠ Execution timed out (30 s limit)"),
+        ("OUTCOME_FAILED", "Output (failed: OUTCOME_FAILED)"),
+        ("OUTCOME_DEADLINE_EXCEEDED", "Output (timed out after 30 s: OUTCOME_DEADLINE_EXCEEDED)"),
+        ("OUTCOME_UNSPECIFIED", "Output (ended with OUTCOME_UNSPECIFIED)"),
     ],
 )
-def test_failed_executions_are_marked(shell: Any, outcome: str, heading: str) -> None:
+def test_failed_executions_are_labelled_in_the_error_colour(
+    shell: Any, outcome: str, label: str
+) -> None:
     ((data,),) = [stream([result("Traceback...\nZeroDivisionError", outcome)])[0]]
-    assert data["text/plain"] == f"{heading}\nTraceback...\nZeroDivisionError"
-    rendered = render_html(data["text/markdown"])
-    assert rendered.startswith(f"<p><strong>{heading}</strong></p>\n<pre><code>Traceback")
+    assert data["text/plain"] == f"{label}:\n    Traceback...\n    ZeroDivisionError"
+    for render in renderers():
+        (box,) = boxes(render(data["text/markdown"]))
+        assert box.classes == "gemini-magic-output gemini-magic-failed"
+        assert box.label == label
+        assert "color: var(--jp-error-color1, #d32f2f)" in box.label_style
+        assert "var(--jp-error-color1, #d32f2f)" in box.style
+        assert box.blocks == [(None, "Traceback...\nZeroDivisionError\n")]
 
 
-def test_successful_execution_is_plain_preformatted_output(shell: Any) -> None:
-    outputs, _ = stream([result("mean    4.2\n<b>not bold</b>\n"), result("")])
-    assert outputs[0]["text/plain"] == "mean    4.2\n<b>not bold</b>"
-    assert "failed" not in outputs[0]["text/markdown"].lower()
-    rendered = render_html(outputs[0]["text/markdown"])
-    assert code_blocks(rendered) == [(None, "mean    4.2\n<b>not bold</b>\n")]
-    assert outputs[1]["text/plain"] == "(no output)"
+def test_successful_execution_is_an_output_box_apart_from_the_code(shell: Any) -> None:
+    outputs, _ = stream([code("print(4.2)"), result("mean    4.2\n<b>not bold</b>\n"), result("")])
+    assert outputs[1]["text/plain"] == "Output:\n    mean    4.2\n    <b>not bold</b>"
+    assert outputs[2]["text/plain"] == "Output:\n    (no output)"
+    for render in renderers():
+        code_box, output_box, empty_box = [
+            box for output in outputs for box in boxes(render(output["text/markdown"]))
+        ]
+        assert (output_box.classes, output_box.label) == ("gemini-magic-output", "Output")
+        assert output_box.blocks == [(None, "mean    4.2\n<b>not bold</b>\n")]
+        assert "error" not in output_box.style + output_box.label_style
+        assert "background" not in output_box.style  # only the code is shaded
+        assert (empty_box.label, empty_box.blocks) == ("Output", [])
+        assert code_box.label == "Python"
+
+
+@pytest.mark.filterwarnings("ignore:.*is not a valid Outcome")
+def test_labels_quote_an_unknown_outcome_harmlessly(shell: Any) -> None:
+    hostile = "OUTCOME_<img src=x onerror=alert(1)>\n\n$x$ [a](javascript:alert(1))"
+    ((data,),) = [stream([result("boom", hostile)])[0]]
+    assert dangers(data["text/markdown"]) == []
+    for render in renderers():
+        (box,) = boxes(render(data["text/markdown"]))
+        assert box.label == f"Output (ended with {hostile})"
+        assert box.blocks == [(None, "boom\n")]
 
 
 def test_long_code_and_output_are_folded_with_a_note(shell: Any) -> None:
@@ -240,7 +275,9 @@ def test_thoughts_shown_collapsed_and_escaped(shell: Any) -> None:
     outputs, _ = stream(parts, show_thoughts=True)
     assert len(outputs) == 2
     thought = outputs[0]
-    assert thought["text/html"].startswith("<details><summary>Thoughts</summary>")
+    assert thought["text/html"].startswith('<details class="gemini-magic-thoughts" ')
+    assert "open" not in thought["text/html"].split(">")[0]  # collapsed
+    assert ">Thoughts</summary>" in thought["text/html"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in thought["text/html"]
     checker = Dangers()
     checker.feed(thought["text/html"])
@@ -299,7 +336,7 @@ def test_abort_keeps_what_was_shown_and_marks_it(shell: Any) -> None:
     outputs = [d for d, _ in final_outputs(captured)]
     assert [o["text/plain"] for o in outputs] == [
         "The first half",
-        "print(1)",
+        "Python:\n    print(1)",
         "⚠ Answer incomplete: connection dropped <b>mid-stream</b>",
     ]
     assert dangers(outputs[-1]["text/markdown"]) == []
@@ -381,3 +418,74 @@ def test_importing_the_display_modules_does_not_import_the_sdk(module: str) -> N
     probe = f"import sys, gemini_magic.{module}; print('google.genai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_without_live_updates_each_text_is_written_once_as_it_arrives() -> None:
+    """A terminal prints every update anew: there only the new characters are written."""
+    events: list[tuple[str, str]] = []
+
+    def show(obj: Any, **kwargs: Any) -> None:
+        assert "display_id" not in kwargs  # nothing is ever updated
+        events.append(("display", obj._repr_mimebundle_()[0]["text/plain"]))
+
+    view = StreamView(
+        live_updates=False, display=show, write=lambda new: events.append(("write", new))
+    )
+    view.notice("Sent: sales.csv")
+    for part in [
+        text("The factorial"),
+        text(" of 10 is"),
+        code("import math\nprint(math.factorial(10))"),
+        result("3628800\n"),
+        text("So it is "),
+        text("3,628,800.\n"),
+        text("Done."),
+    ]:
+        view.add(part)
+    view.finish(Footer("gemini-2.5-flash", None, None, True, 0.1))
+    assert events == [
+        ("display", "Sent: sales.csv"),
+        ("write", "The factorial"),
+        ("write", " of 10 is"),
+        ("write", "\n"),
+        ("display", "Python:\n    import math\n    print(math.factorial(10))"),
+        ("display", "Output:\n    3628800"),
+        ("write", "So it is "),
+        ("write", "3,628,800.\n"),
+        ("write", "Done."),
+        ("write", "\n"),
+        ("display", "gemini-2.5-flash · offline emulator"),
+    ]
+    assert [type(b).__name__ for b in view.blocks][1:4] == [
+        "MarkdownText", "CodeBlock", "ExecutionOutput"
+    ]  # fmt: skip
+
+
+def test_without_live_updates_thoughts_and_a_folded_text_are_written_once() -> None:
+    written: list[str] = []
+    view = StreamView(
+        live_updates=False,
+        show_thoughts=True,
+        max_text_chars=10,
+        max_output_chars=5,
+        display=lambda obj, **kwargs: None,
+        write=written.append,
+    )
+    for part in [text("Hmm", thought=True), text(" so", thought=True), text("0123456"),
+                 text("789abcdef"), text("more")]:  # fmt: skip
+        view.add(part)
+    view.abort("connection dropped")
+    note = view.blocks[1]._plain().split("\n", 1)[1]
+    assert written == ["Thoughts:\nHmm", " so", "\n", "0123456", f"789\n{note}", "\n"]
+
+
+def test_which_shells_render_updates_in_place(shell: Any) -> None:
+    from types import SimpleNamespace
+
+    from ipykernel.zmqshell import ZMQDisplayPublisher
+
+    assert supports_live_updates(SimpleNamespace(display_pub=ZMQDisplayPublisher()))
+    assert not supports_live_updates(shell)  # terminal IPython's own publisher
+    with capture_output():  # records updates, as a notebook applies them
+        assert supports_live_updates(shell)
+    assert not supports_live_updates(None)

@@ -3,8 +3,9 @@
 Three tests.  The plain-Python one checks the harness itself (a broken harness and a
 broken product then fail differently); the other two run a ``%%gemini`` notebook and a
 Gemini-kernel notebook against the offline emulator and check that the model's code,
-its execution output and its chart are rendered in the page.  The ``%%gemini`` test
-saves the screenshot the README shows (docs/images/jupyterlab-gemini.png).
+its execution output and its chart are rendered in the page, code and output in
+separate labelled boxes.  The ``%%gemini`` test saves the screenshot the README shows
+(docs/images/jupyterlab-gemini.png).
 """
 
 from __future__ import annotations
@@ -55,17 +56,39 @@ MEAN_LINE = "mean of revenue: 155"
 
 
 def assert_answer_rendered(notebook) -> None:
-    """The model's code (highlighted), what it printed and its chart are on the page."""
+    """The model's code, what it printed and its chart are on the page, told apart.
+
+    The code sits in a shaded box labelled "Python" (highlighted by JupyterLab), what it
+    printed in a separate, unshaded box labelled "Output": two elements, neither inside
+    the other.
+    """
     assert notebook.errors() == []
     shown = notebook.outputs().all_inner_texts()
-    code = notebook.page.locator(
-        ".jp-OutputArea-output.jp-RenderedMarkdown pre code.language-python"
-    )
+    markdown = ".jp-OutputArea-output.jp-RenderedMarkdown"
+    code_box = notebook.page.locator(f"{markdown} .gemini-magic-code")
+    assert code_box.count() == 1, shown
+    assert code_box.locator(".gemini-magic-label").inner_text() == "Python"
+    code = code_box.locator("pre code.language-python")
     assert code.count() == 1, shown
     assert "read_csv" in code.inner_text() and "plot" in code.inner_text()
     assert code.locator("span").count() > 0, "the code block is not syntax-highlighted"
-    blocks = notebook.page.locator(".jp-OutputArea-output.jp-RenderedMarkdown pre")
-    assert any(MEAN_LINE in text for text in blocks.all_inner_texts()), shown
+
+    output_boxes = notebook.page.locator(f"{markdown} .gemini-magic-output")
+    assert output_boxes.count() >= 1, shown
+    (output_box,) = [
+        box for box in output_boxes.all() if MEAN_LINE in box.locator("pre").inner_text()
+    ]
+    assert output_box.locator(".gemini-magic-label").inner_text() == "Output"
+    assert MEAN_LINE not in code_box.inner_text()
+    assert code_box.evaluate(
+        "(code, output) => !code.contains(output) && !output.contains(code)",
+        output_box.element_handle(),
+    )
+    backgrounds = [
+        box.evaluate("el => getComputedStyle(el).backgroundColor") for box in (code_box, output_box)
+    ]
+    assert backgrounds[0] != backgrounds[1], backgrounds  # the code is shaded, its output not
+
     figure = notebook.page.locator(PNG_IMAGE)
     assert figure.count() == 1, shown
     assert figure.first.evaluate("img => img.complete && img.naturalWidth > 100")
