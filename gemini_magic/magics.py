@@ -25,6 +25,7 @@ from gemini_magic.errors import GeminiMagicError, UsageError
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import (
     DEFAULT_CONVERSATION,
+    LAST_RESPONSE_NAME,
     THINKING_LEVELS,
     CacheSettings,
     Connection,
@@ -37,9 +38,6 @@ from gemini_magic.traits import GeminiSettings
 if TYPE_CHECKING:
     from gemini_magic.last_error import LastError
     from gemini_magic.warmup import Warmup
-
-#: Where the last answer always is, in the user's namespace.
-LAST_RESPONSE_NAME = "_gemini"
 
 
 @magics_class

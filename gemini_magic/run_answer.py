@@ -18,13 +18,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gemini_magic.blocks import CodeBlock, Notice
+from gemini_magic.blocks import Notice
 from gemini_magic.enums import OUTCOME_OK, outcome_name
 from gemini_magic.errors import UsageError
+from gemini_magic.execution import CodeBlock
 from gemini_magic.formatting import count
-from gemini_magic.magics import LAST_RESPONSE_NAME
 from gemini_magic.rebind import HEADER, Binding, Rebound, check_expression, rebind
 from gemini_magic.rebind_run import run_rebound
+from gemini_magic.settings import LAST_RESPONSE_NAME
 
 if TYPE_CHECKING:
     import argparse

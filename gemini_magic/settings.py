@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 DEFAULT_CONVERSATION = "default"
 
+#: Where the last answer always is, in the user's namespace.
+LAST_RESPONSE_NAME = "_gemini"
+
 #: The APIs a turn can go through: the Interactions API (the service keeps the
 #: conversation) and the classic generateContent (the client re-sends it).
 APIS = ("interactions", "generate_content")

@@ -113,7 +113,7 @@ def test_run_prints_the_sum_of_all_rows_after_a_sample(
     assert "sum 100\n" in run.stdout
     assert shell.user_ns["total"] == 100
     shown = run.outputs[0]
-    assert shown["text/markdown"].startswith("```python\n" + HEADER)
+    assert "```python\n" + HEADER in shown["text/markdown"]
     assert f"{HEADER} sales.csv -> sales (the whole DataFrame)\n" in shown["text/plain"]
     assert "sales.copy()" in shown["text/plain"]
     assert run.texts()[-1] == "Defined: pd, df, total"

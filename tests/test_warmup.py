@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import TEST_API_KEY
+TEST_API_KEY = "warmup-test-key-not-a-secret"
 
 
 def _run(script: str, **env: str) -> str:
