@@ -484,7 +484,7 @@ def raw(emulator: Emulator, method: str, path: str, body: bytes | None, key: str
         ("POST", "/v1/interactions", b"{not json", "k", 400, "invalid_request"),
         ("POST", "/v1/interactions", b'{"input": "hi"}', "k", 400, "invalid_request"),
         ("PUT", "/v1/interactions", b"{}", "k", 405, "method_not_allowed"),
-        ("GET", "/v1/interactions/v1_x?stream=true", None, "k", 400, "invalid_request"),
+        ("GET", "/v1/interactions/v1_x?stream=true", None, "k", 404, "not_found"),
         ("GET", "/v1beta/interactions/v1_x", None, "k", 404, "not_found"),
     ],
 )
@@ -494,3 +494,20 @@ def test_interactions_errors_use_the_interactions_error_body(
     got_status, reply = raw(emulator, method, path, body, key)
     assert (got_status, set(reply), reply["error"]["code"]) == (status, {"error"}, code)
     assert isinstance(reply["error"]["message"], str) and reply["error"]["message"]
+
+
+def test_get_with_stream_replays_the_stored_interaction(emulator, client):
+    created = client.interactions.create(model=MODEL, input="plot it", tools=CODE)
+    events = list(client.interactions.get(created.id, stream=True))
+    assert emulator.log[-1].query == {"stream": "true"}
+    assert isinstance(events[0], it.InteractionCreatedEvent)
+    assert isinstance(events[-1], it.InteractionCompletedEvent)
+    assert events[-1].interaction.id == created.id
+    starts = [e.step for e in events if isinstance(e, it.StepStart)]
+    assert [s.type for s in starts] == ["user_input", *step_types(created.steps)]
+    assert starts[0].content[0].text == "plot it"
+    deltas = [e.delta for e in events if isinstance(e, it.StepDelta)]
+    texts = "".join(d.text for d in deltas if isinstance(d, it.TextDelta))
+    assert texts == PLOT_TEXT + "The total is 6."
+    [call] = [d for d in deltas if isinstance(d, it.CodeExecutionCallDelta)]
+    assert call.signature == created.steps[2].signature
