@@ -291,3 +291,17 @@ def test_importing_the_emulator_stays_cheap():
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_thinking_level_is_checked_as_the_service_checks_it(emulator, client):
+    emulator.set_replies([{"match": "ping", "parts": [{"text": "pong"}]}])
+    low = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(thinking_level="low"))
+    assert client.models.generate_content(model=MODEL, contents="ping", config=low).text == "pong"
+    with pytest.warns(UserWarning), pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(
+            model=MODEL, contents="ping", config={"thinking_config": {"thinking_level": "ultra"}}
+        )
+    assert caught.value.code == 400
+    assert (
+        "'ultra'" in caught.value.message and "MINIMAL, LOW, MEDIUM, HIGH" in caught.value.message
+    )

@@ -8,36 +8,26 @@ import json
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 from google import genai
 from google.genai import _interactions as ix  # the Interactions client's errors
 from google.genai import interactions as it  # its types
+from interaction_helpers import (
+    CODE,
+    CSV,
+    MODEL,
+    PLOT_TEXT,
+    REPLIES,
+    control,
+    make_client,
+    output_texts,
+    step_types,
+)
 from PIL import Image
 
 from gemini_magic.emulator import OFFLINE_MARK, Emulator
-
-MODEL = "gemini-3-flash-preview"
-CODE = [{"type": "code_execution"}]
-PLOT_TEXT = "I will draw the numbers with Matplotlib and print their total for you."
-REPLIES = [
-    {
-        "match": "plot",
-        "parts": [
-            {"thought": "A line chart of three points, then their sum."},
-            {"text": PLOT_TEXT},
-            {"code": "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint(1 + 2 + 3)"},
-            {"text": "The total is {output}."},
-        ],
-    },
-    {"match": "fail", "parts": [{"code": "raise ValueError('no good')"}, {"text": "It failed."}]},
-    {"match": "ping", "parts": [{"text": "pong"}]},
-]
-CSV = b"region,sales\nnorth,10\nsouth,30\n"
 
 
 @pytest.fixture
@@ -45,29 +35,6 @@ def client(emulator: Emulator) -> genai.Client:
     """An SDK client on the emulator, without the SDK's retries (faults show at once)."""
     emulator.set_replies(REPLIES)
     return make_client(emulator)
-
-
-def make_client(emulator: Emulator, key: str = "key-a", **options: Any) -> genai.Client:
-    options = {"base_url": emulator.url, "retry_options": {"attempts": 1}, **options}
-    return genai.Client(api_key=f"test-{key}", http_options=options)
-
-
-def control(emulator: Emulator, action: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(
-        f"{emulator.url}/_emulator/{action}", data=json.dumps(body).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def step_types(steps: list[Any]) -> list[str]:
-    return [s.type for s in steps]
-
-
-def output_texts(steps: list[Any]) -> list[str]:
-    return [
-        c.text for s in steps if s.type == "model_output" for c in s.content if c.type == "text"
-    ]
 
 
 def test_create_runs_the_scripted_code_and_returns_typed_steps(emulator, client):
@@ -327,90 +294,6 @@ def test_bad_input_is_an_invalid_request(emulator, client):
     assert "'txet'" in caught.value.body["error"]["message"]
 
 
-# -- faults ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("code", "error_class", "word"),
-    [
-        (400, ix.BadRequestError, "invalid_request"),
-        (403, ix.PermissionDeniedError, "permission_denied"),
-        (429, ix.RateLimitError, "resource_exhausted"),
-        (500, ix.InternalServerError, "internal"),
-        (503, ix.InternalServerError, "unavailable"),
-    ],
-)
-def test_status_fault_raises_the_interactions_error(emulator, client, code, error_class, word):
-    emulator.inject("status", code=code, retry_after=3)
-    with pytest.raises(error_class) as caught:
-        client.interactions.create(model=MODEL, input="ping", stream=True)
-    assert caught.value.status_code == code and caught.value.body["error"]["code"] == word
-    assert caught.value.response.headers["retry-after"] == "3"
-    assert output_texts(client.interactions.create(model=MODEL, input="ping").steps) == ["pong"]
-
-
-def test_the_sdk_retries_after_retry_after(emulator):
-    emulator.set_replies(REPLIES)
-    client = make_client(emulator, retry_options={"attempts": 3})
-    emulator.inject("status", code=429, retry_after=1)
-    interaction = client.interactions.create(model=MODEL, input="ping")
-    assert output_texts(interaction.steps) == ["pong"]
-    assert [r.status for r in emulator.log] == [429, 200]
-
-
-def test_error_event_mid_stream_is_yielded(emulator, client):
-    emulator.inject("stream_error", code=503, message="Overloaded, try later.", after=3)
-    events = list(client.interactions.create(model=MODEL, input="plot it", stream=True))
-    assert [type(e).__name__ for e in events[:3]] == [
-        "InteractionCreatedEvent",
-        "InteractionStatusUpdate",
-        "StepStart",
-    ]
-    [error] = events[3:]
-    assert isinstance(error, it.ErrorEvent)
-    assert (error.error.code, error.error.message) == ("unavailable", "Overloaded, try later.")
-    interaction_id = events[0].interaction.id
-    assert client.interactions.get(interaction_id).status == "failed"
-
-
-def test_malformed_event_comes_as_a_bare_string(emulator, client):
-    emulator.inject("malformed_event", after=2)
-    events = list(client.interactions.create(model=MODEL, input="ping", stream=True))
-    assert isinstance(events[-1], str) and len(events) == 3
-
-
-def test_dropped_connection_raises_a_connection_error(emulator, client):
-    emulator.inject("drop", after=3)
-    seen: list[Any] = []
-    with pytest.raises(ix.APIConnectionError):
-        seen.extend(client.interactions.create(model=MODEL, input="ping", stream=True))
-    emulator.inject("drop")
-    with pytest.raises(ix.APIConnectionError):
-        client.interactions.create(model=MODEL, input="ping")
-
-
-def test_stall_mid_stream_meets_the_client_timeout(emulator):
-    emulator.set_replies(REPLIES)
-    client = make_client(emulator, timeout=500)
-    emulator.inject("stall", seconds=10, after=2)
-    with pytest.raises(ix.APITimeoutError):
-        list(client.interactions.create(model=MODEL, input="ping", stream=True))
-
-
-def test_finish_fault_leaves_the_interaction_incomplete(emulator, client):
-    emulator.inject("finish")
-    events = list(client.interactions.create(model=MODEL, input="ping", stream=True))
-    assert events[-1].interaction.status == "incomplete"
-    assert isinstance(events[-2], it.InteractionStatusUpdate) and events[-2].status == "incomplete"
-
-
-def test_faults_reach_the_interactions_path_over_http(emulator, client):
-    control(emulator, "faults", {"kind": "status", "code": 500, "path": "interactions"})
-    assert client.models.generate_content(model=MODEL, contents="ping").text == "pong"
-    with pytest.raises(ix.InternalServerError):
-        client.interactions.create(model=MODEL, input="ping")
-
-
 def test_the_command_line_emulator_serves_both_apis(tmp_path):
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(REPLIES), encoding="utf-8")
@@ -443,54 +326,23 @@ def test_cancel_during_a_stream_ends_it_cancelled(emulator, client):
     assert not any(isinstance(e, it.StepStart) and e.index == 4 for e in events)
 
 
-def test_answer_as_names_the_model_that_really_answered(emulator, client):
-    emulator.inject("answer_as", model="gemini-3.5-flash-lite", count=2)
-    interaction = client.interactions.create(model=MODEL, input="ping")
-    answer = client.models.generate_content(model=MODEL, contents="ping")
-    assert interaction.model == "gemini-3.5-flash-lite"
-    assert answer.model_version == f"gemini-3.5-flash-lite-{OFFLINE_MARK}"
-    assert client.interactions.create(model=MODEL, input="ping").model == MODEL
-
-
 def test_models_list_current_models_first(emulator, client):
     names = [m.name for m in client.models.list()]
     assert names[0] == "models/gemini-3.8-flash" and "models/gemini-2.5-flash" in names
 
 
-def raw(emulator: Emulator, method: str, path: str, body: bytes | None, key: str | None) -> Any:
-    """Plain HTTP for what the SDK never sends; returns (status, JSON)."""
-    headers = {"x-goog-api-key": key} if key else {}
-    request = urllib.request.Request(
-        f"{emulator.url}{path}", data=body, method=method, headers=headers
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "body", "key", "status", "code"),
-    [
-        (
-            "POST",
-            "/v1/interactions",
-            b'{"model": "m", "input": "hi"}',
-            None,
-            403,
-            "permission_denied",
-        ),
-        ("POST", "/v1/interactions", b"{not json", "k", 400, "invalid_request"),
-        ("POST", "/v1/interactions", b'{"input": "hi"}', "k", 400, "invalid_request"),
-        ("PUT", "/v1/interactions", b"{}", "k", 405, "method_not_allowed"),
-        ("GET", "/v1/interactions/v1_x?stream=true", None, "k", 400, "invalid_request"),
-        ("GET", "/v1beta/interactions/v1_x", None, "k", 404, "not_found"),
-    ],
-)
-def test_interactions_errors_use_the_interactions_error_body(
-    emulator, method, path, body, key, status, code
-):
-    got_status, reply = raw(emulator, method, path, body, key)
-    assert (got_status, set(reply), reply["error"]["code"]) == (status, {"error"}, code)
-    assert isinstance(reply["error"]["message"], str) and reply["error"]["message"]
+def test_get_with_stream_replays_the_stored_interaction(emulator, client):
+    created = client.interactions.create(model=MODEL, input="plot it", tools=CODE)
+    events = list(client.interactions.get(created.id, stream=True))
+    assert emulator.log[-1].query == {"stream": "true"}
+    assert isinstance(events[0], it.InteractionCreatedEvent)
+    assert isinstance(events[-1], it.InteractionCompletedEvent)
+    assert events[-1].interaction.id == created.id
+    starts = [e.step for e in events if isinstance(e, it.StepStart)]
+    assert [s.type for s in starts] == ["user_input", *step_types(created.steps)]
+    assert starts[0].content[0].text == "plot it"
+    deltas = [e.delta for e in events if isinstance(e, it.StepDelta)]
+    texts = "".join(d.text for d in deltas if isinstance(d, it.TextDelta))
+    assert texts == PLOT_TEXT + "The total is 6."
+    [call] = [d for d in deltas if isinstance(d, it.CodeExecutionCallDelta)]
+    assert call.signature == created.steps[2].signature

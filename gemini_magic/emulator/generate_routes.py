@@ -24,6 +24,8 @@ from gemini_magic.emulator.wire import RequestError
 if TYPE_CHECKING:
     from gemini_magic.emulator.server import Handler
 
+THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH")
+
 MALFORMED = b'data: {"candidates": [{"content": \r\n\r\n'
 """The broken event of the ``malformed_event`` fault (not JSON)."""
 
@@ -55,8 +57,9 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
         "modelVersion": f"{answered}-{emulator.offline_mark}",
         "responseId": hashlib.sha256(handler.raw).hexdigest()[:22],
     }
-    config = body.get("generationConfig") or {}
-    thoughts = bool((config.get("thinkingConfig") or {}).get("includeThoughts"))
+    thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+    _check_thinking_level(thinking.get("thinkingLevel"))
+    thoughts = bool(thinking.get("includeThoughts"))
     with reply_for(request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
         grounding = Grounding()
         parts = _shown(made, thoughts, grounding)
@@ -126,6 +129,16 @@ class Grounding:
             "groundingChunks": [{"web": dict(source)} for source in self.sources],
             "searchEntryPoint": {"renderedContent": self.suggestions},
         }
+
+
+def _check_thinking_level(level: Any) -> None:
+    """The SDK sends any level (it only warns), so the service's 400 is emulated."""
+    if level is not None and str(level).upper() not in THINKING_LEVELS:
+        raise RequestError(
+            400,
+            f"Invalid value at 'generation_config.thinking_config.thinking_level' ({level!r}): "
+            f"allowed values are {', '.join(THINKING_LEVELS[1:])}.",
+        )
 
 
 def _shown(

@@ -2,7 +2,8 @@
 
 ``POST interactions`` creates one (JSON, or with ``stream: true`` server-sent events:
 ``interaction.created``, ``interaction.status_update``, ``step.start`` / ``step.delta``
-/ ``step.stop`` per step, ``interaction.completed``); ``GET interactions/{id}``,
+/ ``step.stop`` per step, ``interaction.completed``); ``GET interactions/{id}`` (JSON,
+or with ``stream=true`` the stored interaction replayed as a stream),
 ``DELETE interactions/{id}`` (200 ``{}``) and ``POST interactions/{id}/cancel``.
 
 The reply comes from the same model and sandbox as generateContent: the request's
@@ -23,7 +24,7 @@ from gemini_magic.emulator.faults import Fault
 from gemini_magic.emulator.interaction_wire import CreateRequest, as_contents, parse_create
 from gemini_magic.emulator.interactions import StoredInteraction, owner_of
 from gemini_magic.emulator.model import reply_for
-from gemini_magic.emulator.steps import Event, StepWriter
+from gemini_magic.emulator.steps import Event, StepWriter, step_events
 from gemini_magic.emulator.tokens import count_tokens, interaction_usage
 from gemini_magic.emulator.wire import RequestError
 
@@ -56,9 +57,11 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
         interaction.set_status("cancelled")
         handler.send_json(200, interaction.resource())
     elif one is not None and not cancel and method == "GET":
+        interaction = store.get(one, owner)
         if handler.query.get("stream", "false").lower() == "true":
-            raise RequestError(400, "The offline emulator does not replay streams: stream=false.")
-        handler.send_json(200, store.get(one, owner).resource(include_input=True))
+            _replay(handler, interaction)
+        else:
+            handler.send_json(200, interaction.resource(include_input=True))
     elif one is not None and not cancel and method == "DELETE":
         store.delete(one, owner)
         handler.send_json(200, {})  # the SDK raises on 204
@@ -168,6 +171,21 @@ def _stream(
     if interaction.status != "completed":
         emit([_status_update(interaction)])
     emit([{"event_type": "interaction.completed", "interaction": interaction.summary()}])
+    handler.end_stream()
+
+
+def _replay(handler: Handler, interaction: StoredInteraction) -> None:
+    """``get(id, stream=True)``: the stored interaction, input included, as a stream."""
+    steps = interaction.input_steps + interaction.steps
+    handler.start_stream()
+    events = [
+        {"event_type": "interaction.created", "interaction": interaction.summary()},
+        _status_update(interaction),
+        *(event for i, step in enumerate(steps) for event in step_events(i, step)),
+        {"event_type": "interaction.completed", "interaction": interaction.summary()},
+    ]
+    for event in events:
+        handler.write_event(event, event["event_type"])
     handler.end_stream()
 
 

@@ -43,36 +43,15 @@ class StepWriter:
             return self._output({"type": "text", "text": part["text"]}, part.get("citations"))
         if "inlineData" in part:
             blob = part["inlineData"]
-            image = {"type": "image", "data": blob["data"], "mime_type": blob["mimeType"]}
-            return self._output(image, None)
+            return self._output(
+                {"type": "image", "data": blob["data"], "mime_type": blob["mimeType"]}, None
+            )
         events = self.close()
-        if part.get("thought"):
-            return events + self._thought(part["text"])
-        if "executableCode" in part:
-            code = part["executableCode"]["code"]
-            self._call_id = self._new_id("call", code)
-            step = {"type": "code_execution_call", "id": self._call_id}
-            arguments = {"code": code, "language": "python"}
-            delta = {"type": "code_execution_call", "arguments": arguments}
-            return events + self._whole(step, delta, {"arguments": arguments})
-        if "codeExecutionResult" in part:
-            result = part["codeExecutionResult"]
-            step = {"type": "code_execution_result", "call_id": self._call_id, "result": ""}
-            done = {"result": result["output"], "is_error": result["outcome"] != OUTCOME_OK}
-            return events + self._whole(step, {"type": "code_execution_result", **done}, done)
-        if "searchCall" in part:
-            queries = list(part["searchCall"]["queries"])
-            self._call_id = self._new_id("search", *queries)
-            step = {"type": "google_search_call", "id": self._call_id, "arguments": {}}
-            arguments = {"queries": queries}
-            delta = {"type": "google_search_call", "arguments": arguments}
-            return events + self._whole(step, delta, {"arguments": arguments})
-        if "searchResult" in part:
-            found = [{"search_suggestions": part["searchResult"]["suggestions"]}]
-            step = {"type": "google_search_result", "call_id": self._call_id, "result": []}
-            delta = {"type": "google_search_result", "result": found}
-            return events + self._whole(step, delta, {"result": found})
-        return events
+        step = self._step(part)
+        if step is None:
+            return events
+        self.steps.append(step)
+        return events + step_events(len(self.steps) - 1, step)
 
     def close(self) -> list[Event]:
         """Stop the model_output step being written, if any."""
@@ -81,65 +60,119 @@ class StepWriter:
         self._open = False
         return [_stop(len(self.steps) - 1)]
 
-    # -- steps --------------------------------------------------------------------------
+    def _step(self, part: dict[str, Any]) -> dict[str, Any] | None:
+        """The whole, signed step that a part other than text or an image makes."""
+        step: dict[str, Any]
+        if part.get("thought"):
+            step = {"type": "thought"}
+            if self.summaries and part["text"]:
+                step["summary"] = [{"type": "text", "text": part["text"]}]
+        elif "executableCode" in part:
+            code = part["executableCode"]["code"]
+            self._call_id = self._new_id("call", code)
+            arguments = {"code": code, "language": "python"}
+            step = {"type": "code_execution_call", "id": self._call_id, "arguments": arguments}
+        elif "codeExecutionResult" in part:
+            result = part["codeExecutionResult"]
+            failed = result["outcome"] != OUTCOME_OK
+            step = {"type": "code_execution_result", "call_id": self._call_id}
+            step.update(result=result["output"], is_error=failed)
+        elif "searchCall" in part:
+            queries = list(part["searchCall"]["queries"])
+            self._call_id = self._new_id("search", *queries)
+            step = {"type": "google_search_call", "id": self._call_id}
+            step["arguments"] = {"queries": queries}
+        elif "searchResult" in part:
+            found = [{"search_suggestions": part["searchResult"]["suggestions"]}]
+            step = {"type": "google_search_result", "call_id": self._call_id, "result": found}
+        else:
+            return None
+        step["signature"] = signature(self.interaction_id, str(len(self.steps)), repr(step))
+        return step
 
     def _new_id(self, kind: str, *pieces: str) -> str:
         seed = "\x00".join((self.interaction_id, str(len(self.steps)), *pieces))
         return f"{kind}_{hashlib.sha256(seed.encode('utf-8')).hexdigest()[:16]}"
 
-    def _signature(self, *pieces: str) -> str:
-        return signature(self.interaction_id, str(len(self.steps)), *pieces)
-
-    def _start(self, step: dict[str, Any]) -> Event:
-        self.steps.append(step)
-        return {"event_type": "step.start", "index": len(self.steps) - 1, "step": dict(step)}
-
-    def _delta(self, delta: dict[str, Any]) -> Event:
-        return {"event_type": "step.delta", "index": len(self.steps) - 1, "delta": delta}
-
-    def _whole(
-        self, step: dict[str, Any], delta: dict[str, Any], done: dict[str, Any]
-    ) -> list[Event]:
-        """A tool step sent in one delta; ``done`` is what the delta adds to the step."""
-        sign = self._signature(step["type"], repr(done))
-        start = self._start(step)
-        self.steps[-1] = {**step, **done, "signature": sign}
-        return [start, self._delta({**delta, "signature": sign}), _stop(len(self.steps) - 1)]
-
-    def _thought(self, summary: str) -> list[Event]:
-        sign = self._signature("thought", summary)
-        events = [self._start({"type": "thought"})]
-        step: dict[str, Any] = {"type": "thought", "signature": sign}
-        if self.summaries and summary:
-            content = {"type": "text", "text": summary}
-            events.append(self._delta({"type": "thought_summary", "content": content}))
-            step["summary"] = [content]
-        self.steps[-1] = step
-        events.append(self._delta({"type": "thought_signature", "signature": sign}))
-        return [*events, _stop(len(self.steps) - 1)]
-
     def _output(self, content: dict[str, Any], citations: Any) -> list[Event]:
         """Text or an image, into the open model_output step (started if need be)."""
-        events = [] if self._open else [self._start({"type": "model_output"})]
+        events = []
         if not self._open:
-            self.steps[-1] = {"type": "model_output", "content": []}
+            self.steps.append({"type": "model_output", "content": []})
             self._open = True
+            events.append(_start(len(self.steps) - 1, {"type": "model_output"}))
         held: list[dict[str, Any]] = self.steps[-1]["content"]
-        if content["type"] == "image":
+        piece = content
+        if content["type"] == "text":
+            if not (held and held[-1]["type"] == "text"):
+                held.append({"type": "text", "text": ""})
+            last = held[-1]
+            start = len(last["text"].encode("utf-8"))
+            last["text"] += content["text"]
+            if citations:
+                end = len(last["text"].encode("utf-8"))
+                piece = {**content, "annotations": [_citation(c, start, end) for c in citations]}
+                last.setdefault("annotations", []).extend(piece["annotations"])
+        else:
             held.append(content)
-            return [*events, self._delta(content)]
-        if not (held and held[-1]["type"] == "text"):
-            held.append({"type": "text", "text": ""})
-        last = held[-1]
-        start = len(last["text"].encode("utf-8"))
-        last["text"] += content["text"]
-        events.extend(self._delta({"type": "text", "text": p}) for p in split_text(content["text"]))
-        if citations:
-            end = len(last["text"].encode("utf-8"))
-            notes = [_citation(c, start, end) for c in citations]
-            last.setdefault("annotations", []).extend(notes)
-            events.append(self._delta({"type": "text_annotation_delta", "annotations": notes}))
-        return events
+        index = len(self.steps) - 1
+        return events + [_delta(index, d) for d in content_deltas(piece)]
+
+
+def step_events(index: int, step: dict[str, Any]) -> list[Event]:
+    """A whole step as a stream sends it: ``step.start``, its deltas, ``step.stop``."""
+    return [_start(index, _stub(step)), *(_delta(index, d) for d in _deltas(step)), _stop(index)]
+
+
+def content_deltas(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """A model_output content as deltas: text in pieces (then its citations), or an image."""
+    if content["type"] != "text":
+        return [dict(content)]
+    deltas: list[dict[str, Any]] = [
+        {"type": "text", "text": piece} for piece in split_text(content["text"])
+    ]
+    if content.get("annotations"):
+        deltas.append({"type": "text_annotation_delta", "annotations": content["annotations"]})
+    return deltas
+
+
+_STUB = {
+    "code_execution_call": ("id", {"arguments": {}}),
+    "google_search_call": ("id", {"arguments": {}}),
+    "code_execution_result": ("call_id", {"result": ""}),
+    "google_search_result": ("call_id", {"result": []}),
+}
+"""What ``step.start`` tells of a tool step: its id (or call id) and empty arguments."""
+
+
+def _stub(step: dict[str, Any]) -> dict[str, Any]:
+    kind = step["type"]
+    if kind == "user_input":
+        return dict(step)  # a replayed input comes whole
+    if kind not in _STUB:
+        return {"type": kind}
+    key, empty = _STUB[kind]
+    return {"type": kind, key: step[key], **empty}
+
+
+def _deltas(step: dict[str, Any]) -> list[dict[str, Any]]:
+    kind = step["type"]
+    if kind == "user_input":
+        return []
+    if kind == "thought":
+        summaries = [{"type": "thought_summary", "content": c} for c in step.get("summary", [])]
+        return [*summaries, {"type": "thought_signature", "signature": step["signature"]}]
+    if kind == "model_output":
+        return [d for content in step.get("content", []) for d in content_deltas(content)]
+    return [{"type": kind, **{k: v for k, v in step.items() if k not in ("type", "id", "call_id")}}]
+
+
+def _start(index: int, step: dict[str, Any]) -> Event:
+    return {"event_type": "step.start", "index": index, "step": step}
+
+
+def _delta(index: int, delta: dict[str, Any]) -> Event:
+    return {"event_type": "step.delta", "index": index, "delta": delta}
 
 
 def _stop(index: int) -> Event:
