@@ -146,10 +146,15 @@ class Status:
 
 def status(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> Status:
     """The settings panel: a widget panel where widgets render, plain text everywhere."""
+    from gemini_magic.client import api_in_use
     from gemini_magic.panel import show_panel
 
     show_panel(configurable, session)
-    return Status({name: getattr(configurable, name) for name in SETTINGS}, session)
+    settings = {name: getattr(configurable, name) for name in SETTINGS}
+    in_use = api_in_use(settings["api"], offline=session.connection.offline)
+    if in_use != settings["api"]:
+        settings["api"] = f"{settings['api']} (in use: {in_use}: Vertex AI express mode)"
+    return Status(settings, session)
 
 
 def reset(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
