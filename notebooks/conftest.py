@@ -14,6 +14,12 @@ updates in place (a display handle); a front end (JupyterLab, nbclient) shows th
 last version, but nbval drops updates ("unhandled iopub msg") and would compare the
 first streamed chunk with the stored output.  Here an update replaces the data of
 the earlier outputs with the same ``display_id``, as every front end does.
+
+And nbval runs cells with ``store_history=False``, so every cell is ``In[1]``, while a
+front end (and ``scripts/run_notebooks.py``) numbers them.  The last error that
+``--error`` attaches names its cell (``In[13]``), so the request, and the token counts in
+the answer's footer, would differ from the stored ones; here cells are numbered as in a
+front end.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import pytest
 from nbformat import NotebookNode, from_dict
+from nbval.kernel import RunningKernel
 from nbval.plugin import IPyNbFile
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +62,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     original = IPyNbFile.get_kernel_message
     IPyNbFile.get_kernel_message = _applying_display_updates(original)
     _cleanup.callback(setattr, IPyNbFile, "get_kernel_message", original)
+    execute = RunningKernel.execute_cell_input
+    RunningKernel.execute_cell_input = _numbering_cells
+    _cleanup.callback(setattr, RunningKernel, "execute_cell_input", execute)
 
     replies = REPLIES if REPLIES.exists() else None
     emulator = _cleanup.enter_context(Emulator(replies=replies, host="127.0.0.1", port=0))
@@ -76,6 +86,13 @@ def _restore(saved: dict[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def _numbering_cells(self: RunningKernel, cell_input: str, allow_stdin: bool | None = None) -> str:
+    """Run a cell as a front end does: kept in the history, so it gets an ``In[N]`` number."""
+    return self.kc.execute(
+        cell_input, store_history=True, allow_stdin=allow_stdin, stop_on_error=False
+    )
 
 
 def _applying_display_updates(get_kernel_message: Any) -> Any:
