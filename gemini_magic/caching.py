@@ -298,12 +298,9 @@ class ContextCache:
 class ContextCaches:
     """The context caches of one session and client, one per conversation."""
 
-    def __init__(
-        self, client: genai.Client, *, timeout_s: float, known_size: KnownSize = lambda uri: None
-    ) -> None:
-        self._client = client
-        self._timeout_s = timeout_s
-        self._known_size = known_size
+    def __init__(self, new_cache: Callable[[], ContextCache]) -> None:
+        """``new_cache`` makes the (empty) cache of a conversation seen the first time."""
+        self._new_cache = new_cache
         self._by_conversation: dict[str, ContextCache] = {}
 
     def prepare(
@@ -329,9 +326,7 @@ class ContextCaches:
             return contents, config
         cache = self._by_conversation.get(conversation)
         if cache is None:
-            cache = ContextCache(
-                self._client, timeout_s=self._timeout_s, known_size=self._known_size
-            )
+            cache = self._new_cache()
             self._by_conversation[conversation] = cache
         return cache.prepare(
             model,

@@ -21,7 +21,6 @@ from gemini_magic.enums import enum_text
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.grounding import Grounding
 from gemini_magic.parts import (
-    attachment_part,
     merge_parts,
     replace_files,
     user_content,
@@ -156,15 +155,9 @@ class GenerateContentBackend:
         if not request.recached and self._caches.lost(request.conversation, error):
             notice("The context cache had expired; it is made again.")
             return replace(request, recached=True)
-        uris = [
-            p.file_data.file_uri for c in request.contents for p in c.parts or [] if p.file_data
-        ]
-        if request.renewed or not uris:
+        replacements = None if request.renewed else self._uploads.renewed_parts(request.contents)
+        if replacements is None:
             return None
-        gone = self._uploads.renew(uris)
-        if gone is None:
-            return None
-        replacements = {uri: self._replacement(uri, attachment) for uri, attachment in gone.items()}
         for conversation in self._store:
             conversation.replace_files(replacements)
         notice("An uploaded attachment had expired; it was uploaded again.")
@@ -173,14 +166,6 @@ class GenerateContentBackend:
 
     def _uri_for(self, threshold: int) -> Callable[[Attachment], str | None]:
         return lambda attachment: self._uploads.uri_for(attachment, threshold)
-
-    def _replacement(self, uri: str, attachment: Attachment | None) -> types.Part:
-        from google.genai import types
-
-        if attachment is None:
-            return types.Part(text=f"[an attached file ({uri}) from an earlier turn has expired]")
-        uri = self._uploads.uri_for(attachment, threshold=0)
-        return attachment_part(attachment, uri)
 
 
 class _Reader:

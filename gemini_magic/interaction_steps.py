@@ -104,8 +104,8 @@ class StepReader:
                 service_message=message,
                 hint="Nothing was added to the conversation; run the cell again.",
             )
-        else:
-            self._emit_unknown(f"event {getattr(event, 'raw', {}).get('event_type', '?')}")
+        # Any other event type (a newer service's bookkeeping) carries no part of the
+        # answer: steps and deltas do, and an unknown one of those shows as a placeholder.
 
     def _interaction(self, interaction: Any) -> None:
         self.interaction_id = interaction.id or self.interaction_id
@@ -143,7 +143,7 @@ class StepReader:
         elif kind == "google_search_result":
             self._search_results(step.result)
         elif kind != "user_input":
-            self._emit_unknown(str(kind or getattr(step, "raw", {}).get("type", "?")))
+            self._emit_unknown(f"step {_raw_type(step)}")
 
     def _delta(self, index: int, delta: Any) -> None:
         kind = getattr(delta, "type", None)
@@ -171,7 +171,7 @@ class StepReader:
         elif kind == "text_annotation_delta":
             self._citations(delta.annotations)
         elif kind != "arguments_delta":
-            self._emit_unknown(f"delta {kind or getattr(delta, 'raw', {}).get('type', '?')}")
+            self._emit_unknown(f"delta {_raw_type(delta)}")
 
     def _stop(self, index: int) -> None:
         from google.genai import types
@@ -250,11 +250,21 @@ class StepReader:
     def _emit_unknown(self, what: str) -> None:
         from google.genai import types
 
-        self._emit(types.Part(part_metadata={"gemini_magic_unknown": what}))
+        from gemini_magic.stream import UNKNOWN_KEY
+
+        self._emit(types.Part(part_metadata={UNKNOWN_KEY: what}))
 
     def _emit(self, part: types.Part) -> None:
         self.parts.append(part)
         self.on_part(part)
+
+
+def _raw_type(item: Any) -> str:
+    """The wire type of a step or delta, also of one the SDK parsed as ``UNKNOWN``."""
+    raw = getattr(item, "raw", None)
+    if isinstance(raw, dict) and raw.get("type"):
+        return str(raw["type"])
+    return str(getattr(item, "type", None) or "?")
 
 
 def _result_text(result: Any) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gemini_magic.backend import Answer, Notice, OnPart
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.formatting import count
 from gemini_magic.interaction_steps import (
     StepReader,
     content_blocks,
@@ -24,8 +25,8 @@ from gemini_magic.interaction_steps import (
     takes_file,
     usage_metadata,
 )
-from gemini_magic.parts import merge_parts, user_content, without_media
-from gemini_magic.service_errors import service_call
+from gemini_magic.parts import merge_parts, replace_files, user_content, without_media
+from gemini_magic.service_errors import GONE_STATUSES, service_call
 
 if TYPE_CHECKING:
     from google import genai
@@ -54,6 +55,7 @@ class InteractionRequest:
     store: bool
     earlier_turns: int
     resent: bool = False
+    renewed: bool = False
 
     def input(self) -> Any:
         """The new turn alone when chained, else the conversation as steps first."""
@@ -122,7 +124,12 @@ class InteractionsBackend:
     def repair(
         self, request: InteractionRequest, error: GeminiMagicError, notice: Notice
     ) -> InteractionRequest | None:
-        """A chain the service refused is sent again as steps, once."""
+        """Upload expired files again, or send a chain the service refused again as
+        steps, once each."""
+        renewed = self._renew_files(request, error)
+        if renewed is not None:
+            notice("An uploaded attachment had expired; it was uploaded again.")
+            return renewed
         if (
             request.previous_id is None
             or request.resent
@@ -133,9 +140,25 @@ class InteractionsBackend:
         turns = len(request.turns)
         notice(
             "The stored conversation had expired at the service (or belongs to another "
-            f"key); its {turns} earlier turn{'' if turns == 1 else 's'} were sent again."
+            f"key); its {count(turns, 'earlier turn')} "
+            f"{'was' if turns == 1 else 'were'} sent again."
         )
         return replace(request, previous_id=None, resent=True)
+
+    def _renew_files(
+        self, request: InteractionRequest, error: GeminiMagicError
+    ) -> InteractionRequest | None:
+        if request.renewed or not isinstance(error, GeminiAPIError):
+            return None
+        if error.code not in GONE_STATUSES:
+            return None
+        contents = [request.user, *(content for turn in request.turns for content in turn)]
+        replacements = self._uploads.renewed_parts(contents)
+        if replacements is None:
+            return None
+        user, *rest = replace_files(contents, replacements)
+        turns = tuple(zip(rest[::2], rest[1::2], strict=True))
+        return replace(request, user=user, turns=turns, renewed=True)
 
     def _arguments(self, request: InteractionRequest, settings: TurnSettings) -> dict[str, Any]:
         config: dict[str, Any] = {}

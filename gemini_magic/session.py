@@ -72,12 +72,17 @@ class GeminiSession:
     def context_caches(self) -> ContextCaches:
         """The conversations' context caches, made through the session's client."""
         if self._caches is None:
-            from gemini_magic.caching import ContextCaches
+            from functools import partial
+
+            from gemini_magic.caching import ContextCache, ContextCaches
 
             self._caches = ContextCaches(
-                self.client(),
-                timeout_s=self.connection.timeout_s,
-                known_size=self.uploads().size_of,
+                partial(
+                    ContextCache,
+                    self.client(),
+                    timeout_s=self.connection.timeout_s,
+                    known_size=self.uploads().size_of,
+                )
             )
         return self._caches
 

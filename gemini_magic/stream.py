@@ -105,7 +105,14 @@ def _code_language(code: types.ExecutableCode) -> str:
     return "python" if language == "LANGUAGE_UNSPECIFIED" else language.lower()
 
 
+#: The ``part_metadata`` key of a part that stands for an unknown Interactions step.
+UNKNOWN_KEY = "gemini_magic_unknown"
+
+
 def _part_kind(part: types.Part) -> str:
+    unknown = (part.part_metadata or {}).get(UNKNOWN_KEY)
+    if unknown:  # an Interactions step or delta this version does not know
+        return f"Interactions {unknown}"
     for name in type(part).model_fields:
         if name not in ("thought", "thought_signature") and getattr(part, name) is not None:
             return name

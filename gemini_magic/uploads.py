@@ -24,6 +24,7 @@ from gemini_magic.service_errors import GONE_STATUSES, service_call
 
 if TYPE_CHECKING:
     from google import genai
+    from google.genai import types
 
     from gemini_magic.attachments import Attachment
 
@@ -88,6 +89,24 @@ class UploadCache:
                 del self._by_uri[uri]
             gone[uri] = known.attachment if known else None
         return gone or None
+
+    def renewed_parts(self, contents: list[types.Content]) -> dict[str, types.Part] | None:
+        """For the uploaded files ``contents`` name that are gone, the parts to send
+        instead: the same data uploaded again, or a note where it was not ours."""
+        from google.genai import types
+
+        from gemini_magic.parts import attachment_part
+
+        uris = [p.file_data.file_uri for c in contents for p in c.parts or [] if p.file_data]
+        gone = self.renew(uri for uri in uris if uri) if uris else None
+        if gone is None:
+            return None
+        return {
+            uri: attachment_part(attachment, self.uri_for(attachment, threshold=0))
+            if attachment is not None
+            else types.Part(text=f"[an attached file ({uri}) from an earlier turn has expired]")
+            for uri, attachment in gone.items()
+        }
 
     def _upload(self, attachment: Attachment) -> _Upload:
         from google.genai import types

@@ -235,3 +235,22 @@ def test_history_survives_a_restart_and_the_chain_continues(ix, emulator, tmp_pa
         )
     finally:
         restarted.close()
+
+
+def test_a_large_frame_is_uploaded_once_and_an_expired_upload_is_uploaded_again(ix, emulator):
+    big = pd.DataFrame({"x": range(30_000), "y": range(30_000)})
+    ix.user_ns["big"] = big
+    assert run_cell(ix, "%%gemini\nSum x in {big}.").success
+    first = interaction_requests(emulator)[0]
+    (document,) = [b for b in first.body["input"][0]["content"] if b["type"] == "document"]
+    assert "uri" in document and "data" not in document  # over upload_threshold: by URI
+    uploads = [r for r in emulator.log if r.path.startswith("/upload/")]
+    emulator.inject("expire_file")
+    run = run_cell(ix, "%%gemini\nAnd the sum of y in {big}?")
+    assert run.success, run.error
+    assert "uploaded again" in run.all_text()
+    assert len([r for r in emulator.log if r.path.startswith("/upload/")]) > len(uploads)
+    last = interaction_requests(emulator)[-1]
+    assert last.status == 200
+    new_uris = [b["uri"] for s in last.body["input"] for b in s.get("content", []) if "uri" in b]
+    assert new_uris and document["uri"] not in new_uris  # the new upload, not the expired one

@@ -183,10 +183,14 @@ def test_interrupting_a_prompt_keeps_the_kernel_and_conversation(
     km.interrupt_kernel()
     messages = outputs_until_idle(kc, msg_id, seen)
     reply = shell_reply(kc, msg_id)
-    print(f"interrupt to reply: {time.monotonic() - stopped_at:.2f} s")
+    interrupted_after = time.monotonic() - stopped_at
+    print(f"interrupt to reply: {interrupted_after:.2f} s")
 
     assert reply["status"] == "error"
     assert reply["ename"] == "KeyboardInterrupt"
+    assert interrupted_after < 3.0  # the stream stopped at once (SIGINT delivery included)
+    # The interrupted interaction was cancelled at the service.
+    assert [r for r in emulator.log if r.path.endswith("/cancel")]
     # What was shown stays (nothing cleared it), marked incomplete; the answer stopped
     # early, so its final token-usage footer never came.
     assert not any(m["msg_type"] == "clear_output" for m in messages)
