@@ -18,7 +18,12 @@ from typing import Any
 
 import pytest
 from reliability_helpers import REPLIES, TIMEOUT, Kernel, shown_text
-from wire_helpers import generate_requests, user_prompts
+from wire_helpers import input_texts, interaction_requests
+
+#: Stream events before the stall: on the Interactions API (the default) the story's first
+#: words come after interaction.created, the status update, the thought step and the start
+#: of the model_output step, a few words per text delta.
+STALL_AFTER = 10
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +75,7 @@ def test_interrupt_stops_the_stream_keeps_the_partial_answer_and_the_kernel(kern
     assert reply["status"] == "ok"
     reply, text = kernel.run("%%gemini\nSay hello.")
     assert reply["status"] == "ok", text
-    emu.inject("stall", seconds=120, after=2)
+    emu.inject("stall", seconds=120, after=STALL_AFTER)
     msg_id = kernel.submit("%%gemini\nTell a story.")
     before, idle = kernel.collect(msg_id, until=shows("Once upon a time"))
     assert not idle, "the answer finished before the interrupt"
@@ -90,8 +95,10 @@ def test_interrupt_stops_the_stream_keeps_the_partial_answer_and_the_kernel(kern
     reply, text = kernel.run("%%gemini\nSay goodbye.")
     assert reply["status"] == "ok", text
     assert "Goodbye!" in text
-    last = generate_requests(emu)[-1].body
-    assert user_prompts(last) == ["Say hello.", "Say goodbye."]
+    # The interrupted turn was not kept: "Say goodbye." follows "Say hello." at the service.
+    last = interaction_requests(emu)[-1].body
+    assert input_texts(last) == ["Say goodbye."]
+    assert last["previous_interaction_id"] == _stored(emu)[0].interaction_id
     assert saved_prompts(notebook) == ["Say hello.", "Say goodbye."]
 
 
@@ -102,7 +109,7 @@ def test_sigkill_mid_turn_then_a_new_kernel_resumes_every_completed_turn(kernels
         reply, text = first.run(f"%%gemini\n{prompt}")
         assert reply["status"] == "ok", text
     assert saved_prompts(notebook) == ["Say hello.", "Tell a story."]
-    emu.inject("stall", seconds=120, after=2)
+    emu.inject("stall", seconds=120, after=STALL_AFTER)
     msg_id = first.submit("%%gemini\nTell a story once more.")
     _, idle = first.collect(msg_id, until=shows("Once upon a time"))
     assert not idle
@@ -120,8 +127,10 @@ def test_sigkill_mid_turn_then_a_new_kernel_resumes_every_completed_turn(kernels
     assert "resumed 2 turn(s) of conversation from analysis.gemini-history.json" in text
     reply, text = second.run("%%gemini\nSay goodbye.")
     assert reply["status"] == "ok", text
-    last = generate_requests(emu)[-1].body
-    assert user_prompts(last) == ["Say hello.", "Tell a story.", "Say goodbye."]
+    # The new kernel continues the chain from the resumed history's last interaction.
+    last = interaction_requests(emu)[-1].body
+    assert input_texts(last) == ["Say goodbye."]
+    assert last["previous_interaction_id"] == _stored(emu)[1].interaction_id
     assert saved_prompts(notebook) == ["Say hello.", "Tell a story.", "Say goodbye."]
 
 
@@ -138,10 +147,15 @@ def test_corrupted_history_is_moved_aside_with_a_clear_error_then_a_fresh_start(
     assert reply["status"] == "error"
     assert reply["ename"] == "HistoryError"
     assert "not valid JSON" in text and "moved to" in text
-    assert generate_requests(emu) == []
+    assert emu.log == []
     (aside,) = notebook.parent.glob("analysis.gemini-history.json.unreadable-*")
     assert aside.read_text() == damaged
     reply, text = kernel.run("%%gemini\nSay hello.")
     assert reply["status"] == "ok", text
     assert saved_prompts(notebook) == ["Say hello."]
     assert aside.read_text() == damaged
+
+
+def _stored(emu: Any) -> list[Any]:
+    """The interactions the emulator stored, oldest first."""
+    return sorted(emu.interactions.list(), key=lambda i: i.created)

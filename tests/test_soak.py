@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 from reliability_helpers import Kernel
-from wire_helpers import generate_requests
+from wire_helpers import interaction_requests
 
 pytestmark = pytest.mark.slow
 
@@ -83,12 +83,13 @@ def test_200_prompts_in_one_kernel_leave_memory_threads_and_sockets_flat(
 
     history = tmp_path / "soak.gemini-history.json"
     history_bytes = history.stat().st_size
-    last = generate_requests(emulator)[-1]
+    last = interaction_requests(emulator)[-1]
     print(f"\nsoak: {PROMPTS} prompts; history file {history_bytes:,} B; ", end="")
     print(f"last request {last.bytes_in:,} B")
     for name in ("rss", "threads", "fds", "sockets"):
         print(f"  {name:8} after {WARM_UP}: {start[name]:>12,}   after {PROMPTS}: {end[name]:>12,}")
-    # Every turn is kept (the request itself may name a context cache for the older ones).
+    # Every turn is kept; the service keeps the conversation, so the last request is small.
+    assert last.body["previous_interaction_id"] and last.bytes_in < 20_000
     saved = json.loads(history.read_text())["conversations"]["default"]
     assert [e["prompt"].split(":")[0] for e in saved] == [
         f"Prompt {n}" for n in range(1, PROMPTS + 1)

@@ -104,7 +104,8 @@ def test_gemini_magic_notebook(notebook, make_notebook, lab_emulator) -> None:
     notebook.run_all_cells()
 
     assert_answer_rendered(notebook)
-    assert any(r.path.endswith(":streamGenerateContent") for r in lab_emulator.log)
+    # The default API: the prompt streamed from the Interactions endpoint.
+    assert any(r.path.endswith("/interactions") and r.body.get("stream") for r in lab_emulator.log)
     notebook.screenshot(SCREENSHOT)
 
 
