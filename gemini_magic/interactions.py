@@ -12,7 +12,9 @@ With ``store=False`` nothing is kept at Google and every turn sends the history 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.backend import Answer, Notice, OnPart
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from google import genai
     from google.genai import types
 
+    from gemini_magic.attachments import Attachment
     from gemini_magic.conversation import Conversation, Exchange
     from gemini_magic.prompt import PreparedPrompt
     from gemini_magic.settings import TurnSettings
@@ -42,6 +45,21 @@ API = "interactions"
 #: Statuses with which the service refuses a ``previous_interaction_id`` it does not
 #: have (expired, deleted, another key's or project's): the chain is gone.
 _CHAIN_GONE = frozenset({400, 403, 404})
+
+
+def _is_gone(error: GeminiMagicError) -> bool:
+    return isinstance(error, GeminiAPIError) and error.code in GONE_STATUSES
+
+
+def _names_the_chain(error: GeminiMagicError) -> bool:
+    """Whether a refusal is about the stored conversation (not, say, a bad API key).
+
+    The service answers an unknown interaction with 404; a 400 or 403 counts only when
+    its message speaks of the interaction.
+    """
+    if not isinstance(error, GeminiAPIError) or error.code not in _CHAIN_GONE:
+        return False
+    return error.code == 404 or "interaction" in (error.service_message or "").lower()
 
 
 @dataclass(frozen=True)
@@ -77,12 +95,13 @@ class InteractionsBackend:
         self, prepared: PreparedPrompt, conversation: Conversation, settings: TurnSettings
     ) -> InteractionRequest:
         threshold = settings.upload_threshold
+        before = [] if settings.new else conversation.before(settings.cell_id)
         user = user_content(
             prepared,
             # Text the API takes no document for goes inline, as text, whatever its size.
             lambda a: self._uploads.uri_for(a, threshold) if takes_file(a.mime_type) else None,
+            _sandbox_names(prepared, first=_files_in(e.user for e in before)),
         )
-        before = [] if settings.new else conversation.before(settings.cell_id)
         previous = _chain_end(before) if self._store else None
         turns = tuple(
             (e.user, e.model if settings.resend_media else without_media(e.model)) for e in before
@@ -130,12 +149,11 @@ class InteractionsBackend:
         if renewed is not None:
             notice("An uploaded attachment had expired; it was uploaded again.")
             return renewed
-        if (
-            request.previous_id is None
-            or request.resent
-            or not isinstance(error, GeminiAPIError)
-            or error.code not in _CHAIN_GONE
-        ):
+        if request.previous_id is None or request.resent:
+            return None
+        # After its files were uploaded again, a refusal about a file is the stored
+        # conversation still naming the expired upload: re-sending it as steps repairs it.
+        if not (_names_the_chain(error) or (request.renewed and _is_gone(error))):
             return None
         turns = len(request.turns)
         notice(
@@ -148,9 +166,7 @@ class InteractionsBackend:
     def _renew_files(
         self, request: InteractionRequest, error: GeminiMagicError
     ) -> InteractionRequest | None:
-        if request.renewed or not isinstance(error, GeminiAPIError):
-            return None
-        if error.code not in GONE_STATUSES:
+        if request.renewed or not _is_gone(error):
             return None
         contents = [request.user, *(content for turn in request.turns for content in turn)]
         replacements = self._uploads.renewed_parts(contents)
@@ -190,6 +206,38 @@ class InteractionsBackend:
             return
         with contextlib.suppress(GeminiMagicError), service_call(2.0):
             self._client.interactions.cancel(id=interaction_id, timeout=2.0)
+
+
+def _files_in(contents: Iterable[types.Content]) -> int:
+    """How many files (inline or uploaded) earlier user turns sent to the sandbox."""
+    return sum(
+        1
+        for content in contents
+        for part in content.parts or []
+        if (part.inline_data and takes_file(part.inline_data.mime_type or "")) or part.file_data
+    )
+
+
+def _sandbox_names(prepared: PreparedPrompt, *, first: int) -> Callable[[Attachment], str | None]:
+    """The note that names each file as the sandbox has it on this API.
+
+    A ``document`` or ``image`` block carries no file name: the sandbox numbers the files
+    of the conversation, ``input_file_0``, ``input_file_1``, ... in the order they came.
+    """
+    numbers: dict[int, int] = {}
+    for attachment in prepared.attachments:
+        if takes_file(attachment.mime_type):
+            numbers[id(attachment)] = first + len(numbers)
+
+    def note(attachment: Attachment) -> str | None:
+        number = numbers.get(id(attachment))
+        if number is None:
+            return None
+        suffix = PurePath(attachment.sandbox_names[1]).suffix
+        name = f"input_file_{number}{suffix}"
+        return f"On this API the sandbox has this file as `{name}` (open that name)."
+
+    return note
 
 
 def _chain_end(before: list[Exchange]) -> str | None:

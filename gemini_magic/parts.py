@@ -129,15 +129,20 @@ def replace_files(
 
 
 def user_content(
-    prepared: PreparedPrompt, uri_for: Callable[[Attachment], str | None]
+    prepared: PreparedPrompt,
+    uri_for: Callable[[Attachment], str | None],
+    note: Callable[[Attachment], str | None] = lambda attachment: None,
 ) -> types.Content:
-    """The new user turn: for each attachment a text saying what it is and its data
-    (inline, or the uploaded file ``uri_for`` gives), then the prompt text."""
+    """The new user turn: for each attachment a text saying what it is (and the API's
+    ``note`` on it) and its data (inline, or the uploaded file ``uri_for`` gives), then
+    the prompt text."""
     from google.genai import types
 
     parts: list[types.Part] = []
     for attachment in prepared.attachments:
-        parts.append(types.Part(text=attachment.describe()))
+        extra = note(attachment)
+        described = attachment.describe()
+        parts.append(types.Part(text=f"{described}\n{extra}" if extra else described))
         parts.append(attachment_part(attachment, uri_for(attachment)))
     parts.append(types.Part(text=prepared.text))
     return types.Content(role="user", parts=parts)

@@ -254,3 +254,13 @@ def test_a_large_frame_is_uploaded_once_and_an_expired_upload_is_uploaded_again(
     assert last.status == 200
     new_uris = [b["uri"] for s in last.body["input"] for b in s.get("content", []) if "uri" in b]
     assert new_uris and document["uri"] not in new_uris  # the new upload, not the expired one
+
+
+def test_the_model_is_told_the_sandbox_name_of_each_file_across_turns(ix, emulator):
+    ix.user_ns["sales"] = SALES
+    assert run_cell(ix, "%%gemini\nSummarise {sales}.").success
+    assert run_cell(ix, "%%gemini\nAnd again {sales}, please.").success
+    first, second = (input_texts(r.body) for r in interaction_requests(emulator))
+    # A document block has no file name: the sandbox numbers the conversation's files.
+    assert any("`input_file_0.csv`" in text for text in first)
+    assert any("`input_file_1.csv`" in text for text in second)
