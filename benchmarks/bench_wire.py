@@ -1,5 +1,9 @@
 """Points 5 and 6: bytes on the wire and billed prompt tokens over a conversation.
 
+All of it on the generate_content API (``api = "generate_content"`` set explicitly: the
+default is now Interactions, where the service keeps the history and context caching
+does not apply); ``bench_interactions_wire.py`` measures the Interactions API.
+
 Ten turns over a ~1 MB DataFrame attached in turn 1 and again in turn 10, counted from
 the emulator's request log (``bytes_in`` of every request: uploads, cache creation and
 prompts), side by side in one run:
@@ -98,7 +102,12 @@ def magic_conversation(
     shell = get_ipython()
     magics = GeminiMagics(shell=shell)  # a fresh session (conversation, uploads) per arm
     shell.register_magics(magics)
-    settings = {"history_file": "", "max_attachment_bytes": 4_000_000, **settings}
+    settings = {
+        "history_file": "",
+        "max_attachment_bytes": 4_000_000,
+        "api": "generate_content",
+        **settings,
+    }
     for name, value in settings.items():
         setattr(magics, name, value)
     shell.user_ns["big"] = frame
@@ -205,7 +214,8 @@ def main() -> None:
     rows = [
         Row(
             "5",
-            f"bytes on the wire, 10 turns, a {size / 1e6:.2f} MB frame attached in turns 1 and 10",
+            f"bytes on the wire, 10 turns, a {size / 1e6:.2f} MB frame attached in turns 1 and "
+            "10, on generate_content",
             f"{total:,} B = {total / size:.2f}× the CSV (caching off: "
             f"{sum(uncached.per_turn) / size:.2f}×; SDK chat: {sum(chat.per_turn) / size:.1f}×)",
             "≤ 1.2× the CSV",
@@ -225,7 +235,7 @@ def main() -> None:
         ),
         Row(
             "5",
-            "bytes of turns 2-5 after an answer with a PNG",
+            "bytes of turns 2-5 after an answer with a PNG, on generate_content",
             f"{sum(images[1:]):,} B (resend_media: {sum(resent[1:]):,} B; "
             f"SDK chat: {sum(chat_images[1:]):,} B)",
             "images not re-sent",
@@ -234,7 +244,7 @@ def main() -> None:
         Row(
             "6",
             "prompt tokens of the 10 turns billed at the full input rate, context caching on "
-            "vs off (emulator usage figures: promptTokenCount − cachedContentTokenCount)",
+            "vs off, on generate_content (emulator usage figures: promptTokenCount − cachedContentTokenCount)",
             f"{shipped.full_rate:,} vs {uncached.full_rate:,} "
             f"({shipped.full_rate / uncached.full_rate:.2f}×)",
             "lower with context caching",
