@@ -204,7 +204,8 @@ def main() -> None:
                 "≤ 10 ms",
                 statistics.median(shown) <= 0.010,
                 f"{args.delay * 1000:.0f} ms between events; arrival = first bytes of the event "
-                "carrying the first words at a TCP relay in the same process; shown = display publish of the Markdown",
+                "carrying the first words at a TCP relay in the same process; shown = display "
+                "publish of the Markdown",
             )
         ],
         args.json,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench_wire import PLAIN, make_frame, magic_conversation
+from bench_wire import PLAIN, magic_conversation, make_frame
 from common import Row, emit, say
 
 from gemini_magic.csv_encoding import to_csv_bytes

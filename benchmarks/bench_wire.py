@@ -244,7 +244,8 @@ def main() -> None:
         Row(
             "6",
             "prompt tokens of the 10 turns billed at the full input rate, context caching on "
-            "vs off, on generate_content (emulator usage figures: promptTokenCount − cachedContentTokenCount)",
+            "vs off, on generate_content (emulator usage figures: promptTokenCount − "
+            "cachedContentTokenCount)",
             f"{shipped.full_rate:,} vs {uncached.full_rate:,} "
             f"({shipped.full_rate / uncached.full_rate:.2f}×)",
             "lower with context caching",
