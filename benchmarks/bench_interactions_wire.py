@@ -22,13 +22,9 @@ on Interactions costs at most 1.01× the CSV on the wire.
 
 from __future__ import annotations
 
-import argparse
-import os
-
-from bench_wire import PLAIN, magic_conversation, make_frame
+from bench_wire import PLAIN, magic_conversation, point_sdk_at, wire_scenario
 from common import Row, emit, say
 
-from gemini_magic.csv_encoding import to_csv_bytes
 from gemini_magic.emulator import Emulator
 
 #: Turn 1 attaches the frame; turns 2-10 are the same length, so bytes compare.
@@ -41,17 +37,9 @@ CONSTANT_SLACK = 16
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=34_000, help="rows of the frame (~1 MB)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
-    frame = make_frame(args.rows)
-    csv = to_csv_bytes(frame)
+    args, frame, csv = wire_scenario(__doc__.splitlines()[0])
     with Emulator(replies=[PLAIN]) as emulator:
-        os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
-        os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
-        os.environ.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
+        point_sdk_at(emulator)
         interactions = {"api": "interactions"}
         shipped = magic_conversation(emulator, frame, PROMPTS, interactions)
         creates = [r for r in emulator.log if r.path.endswith("/interactions")]

@@ -159,18 +159,27 @@ def sdk_chat(emulator: Emulator, csv: bytes, prompts: list[str]) -> Arm:
     return Arm(per_turn, tokens)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def wire_scenario(description: str) -> tuple[argparse.Namespace, pd.DataFrame, bytes]:
+    """The options both wire benchmarks take (``--rows``, ``--json``), the frame, its CSV."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=34_000, help="rows of the frame (~1 MB)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-
     frame = make_frame(args.rows)
-    csv = to_csv_bytes(frame)
+    return args, frame, to_csv_bytes(frame)
+
+
+def point_sdk_at(emulator: Emulator) -> None:
+    """Send this process's SDK clients to ``emulator`` (the Gemini Developer API)."""
+    os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
+    os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
+    os.environ.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
+
+
+def main() -> None:
+    args, frame, csv = wire_scenario(__doc__.splitlines()[0])
     with Emulator(replies=[PLAIN]) as emulator:
-        os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
-        os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
-        os.environ.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
+        point_sdk_at(emulator)
         no_cache = {"context_cache": False}
         inline_only = {"upload_threshold": 10 * len(csv)}
         shipped = magic_conversation(emulator, frame, PROMPTS, {})
