@@ -2,16 +2,22 @@
 
 The emulator (its own process) waits 200 ms between events.  Between it and the SDK
 sits a byte-for-byte TCP relay in this process that notes, on the same monotonic clock,
-when the first bytes of the first ``data:`` event of a reply arrive from the emulator
-(the moment the event reaches our side of the network).  In the shell, the display
-publisher is wrapped to note when the first Markdown output holding the answer's text
-is published (what a kernel sends to the notebook).  The difference is what the SDK
-and the magic add before the user sees the first words.
+when the first bytes of the event carrying the answer's first words arrive from the
+emulator (the moment that event reaches our side of the network).  In the shell, the
+display publisher is wrapped to note when the first Markdown output holding those words
+is published (what a kernel sends to the notebook).  The difference is what the SDK and
+the magic add before the user sees the first words.
 
-For comparison, the same is measured for a bare SDK cell: arrival to the moment the
-``generate_content_stream`` loop receives its first chunk.
+``--api`` picks the API (set explicitly with ``%config GeminiMagics.api``; ``run.py``
+runs both): on generate_content that event is the first ``data:`` chunk; on
+Interactions it is the first ``step.delta`` of text, after ``interaction.created``,
+``interaction.status_update`` and ``step.start``.
 
-    python benchmarks/bench_first_output.py [--runs N] [--json]
+For comparison, the same is measured for a bare SDK cell on the same API: arrival to
+the moment its loop receives the chunk (``generate_content_stream``) or the text delta
+(``interactions.create(stream=True)``).
+
+    python benchmarks/bench_first_output.py [--api API] [--runs N] [--json]
 """
 
 from __future__ import annotations
@@ -47,19 +53,33 @@ _bench_client = _genai.Client()
 _bench_first = []
 """
 
-SDK_CELL = f"""
+SDK_CELLS = {
+    "generate_content": f"""
 for _index, _chunk in enumerate(_bench_client.models.generate_content_stream(
     model="gemini-3.8-flash", contents={PROMPT!r}
 )):
     if _index == 0:
         _bench_first.append(_time.monotonic())
-"""
+""",
+    "interactions": f"""
+_seen = False
+with _bench_client.interactions.create(
+    model="gemini-3.8-flash", input={PROMPT!r}, tools=[{{"type": "code_execution"}}],
+    stream=True,
+) as _events:
+    for _event in _events:
+        if not _seen and _event.event_type == "step.delta" and _event.delta.type == "text":
+            _seen = True
+            _bench_first.append(_time.monotonic())
+""",
+}
 
 
 class Relay:
-    """A TCP relay that timestamps the first SSE event bytes of each response."""
+    """A TCP relay that timestamps, in each response, the first chunk holding ``marker``."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, marker: bytes) -> None:
+        self._marker = marker
         parsed = urlparse(upstream)
         self._target = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -95,7 +115,7 @@ class Relay:
             while data := source.recv(65536):
                 if request:
                     state["awaiting"] = True  # a new request: note its first event
-                elif state["awaiting"] and b"data:" in data:
+                elif state["awaiting"] and self._marker in data:
                     state["awaiting"] = False
                     with self._lock:
                         self.event_arrivals.append(time.monotonic())
@@ -110,6 +130,7 @@ class Relay:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api", choices=tuple(SDK_CELLS), default="generate_content")
     parser.add_argument("--runs", type=int, default=15, help="runs of each cell (paired)")
     parser.add_argument("--delay", type=float, default=0.2)
     parser.add_argument("--json", action="store_true")
@@ -119,12 +140,16 @@ def main() -> None:
     from IPython.utils.capture import capture_output
 
     with EmulatorProcess([REPLY], delay=args.delay) as emulator:
-        relay = Relay(emulator.url)
+        # generate_content's first data: event carries the first words; on Interactions
+        # the first ones carrying text are the step.delta events.
+        marker = b"data:" if args.api == "generate_content" else FIRST_WORDS.encode()
+        relay = Relay(emulator.url, marker)
         os.environ["GOOGLE_GEMINI_BASE_URL"] = relay.url
         os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
         shell = start_ipython()
         shell.run_line_magic("load_ext", "gemini_magic")
         shell.run_cell("%config GeminiMagics.history_file = ''")
+        shell.run_cell(f"%config GeminiMagics.api = {args.api!r}")
         shell.run_cell(SDK_SETUP)
 
         def magic() -> float:
@@ -151,7 +176,7 @@ def main() -> None:
         def sdk() -> float:
             before = len(relay.event_arrivals)
             with capture_output():
-                result = shell.run_cell(SDK_CELL)
+                result = shell.run_cell(SDK_CELLS[args.api])
             if not result.success:
                 raise RuntimeError(f"the SDK cell failed: {result.error_in_exec!r}")
             (arrival,) = relay.event_arrivals[before:]
@@ -163,21 +188,24 @@ def main() -> None:
 
     worst = max(shown)
     say(
-        f"emulator delay between events: {args.delay * 1000:.0f} ms; {args.runs} paired runs",
+        f"API: {args.api}; emulator delay between events: {args.delay * 1000:.0f} ms; "
+        f"{args.runs} paired runs",
         f"event arrival -> first Markdown published by %%gemini: {spread(shown)}",
-        f"event arrival -> first chunk yielded to a bare SDK loop: {spread(yielded)}",
+        f"event arrival -> first text yielded to a bare SDK loop: {spread(yielded)}",
     )
     emit(
         [
             Row(
                 "3",
-                "first streamed text on screen after its event arrived (median; max)",
+                f"first streamed text on screen after its event arrived, on {args.api} "
+                "(median; max)",
                 f"{ms(statistics.median(shown))}; max {ms(worst)} "
                 f"(bare SDK yields it after {ms(statistics.median(yielded))})",
                 "≤ 10 ms",
                 statistics.median(shown) <= 0.010,
                 f"{args.delay * 1000:.0f} ms between events; arrival = first bytes of the event "
-                "at a TCP relay in the same process; shown = display publish of the Markdown",
+                "carrying the first words at a TCP relay in the same process; shown = display "
+                "publish of the Markdown",
             )
         ],
         args.json,

@@ -4,6 +4,8 @@ Each run writes a connection file, launches the kernel process (``python -m
 gemini_magic.kernel -f FILE`` or ``python -m ipykernel_launcher -f FILE``), and times
 until its ``kernel_info_reply`` arrives (``BlockingKernelClient.wait_for_ready``), then
 shuts it down.  The two alternate, and the table gives the median of the paired ratios.
+No prompt is sent, so neither API is involved: this measures the kernel's own start
+(its imports and the extension load, whose warm-up thread runs in the background).
 
     python benchmarks/bench_kernel.py [--runs N] [--json]
 """
@@ -94,7 +96,8 @@ def main() -> None:
         [
             Row(
                 "8",
-                f"kernel start to kernel_info reply, Gemini vs stock ipykernel ({args.runs} pairs)",
+                f"kernel start to kernel_info reply, Gemini vs stock ipykernel ({args.runs} pairs; "
+                "no prompt, so no API)",
                 f"{ratio:.3f}× ({ms(statistics.median(gemini))} vs {ms(statistics.median(stock))})",
                 "≤ 1.2×",
                 ratio <= 1.2,

@@ -1,13 +1,22 @@
-"""Point 2: what ``%%gemini`` adds to the bare SDK streaming call, in the same shell.
+"""Points 2 and 11.13a: what ``%%gemini`` adds to the bare SDK streaming call, per API.
 
 One IPython shell runs two cells in alternating pairs against the emulator (its own
 process, real HTTP), both getting the same scripted reply: text, code that draws a
 scatter of seeded noise (executed for real by the emulator: its result and a ~60 KB
-PNG come back), more text.
+PNG come back), more text.  ``--api`` picks the API both arms use, set explicitly
+(``%config GeminiMagics.api``) so the comparison stays like for like whatever the
+default is; ``run.py`` runs it once for each:
 
-* magic: ``%%gemini --new`` (``--new``: no history, so both send the same request);
-* bare SDK: a Python cell iterating ``client.models.generate_content_stream`` over the
-  same prompt and config with a long-lived client, doing nothing with the chunks.
+* ``--api generate_content`` (point 2): magic ``%%gemini --new`` (``--new``: no history,
+  so both send the same request); bare SDK: a cell iterating
+  ``client.models.generate_content_stream`` over the same prompt and config;
+* ``--api interactions`` (issue 11 point 13a): magic ``%%gemini`` continuing its
+  conversation (each turn sends only its prompt and ``previous_interaction_id``); bare
+  SDK: a cell iterating ``client.interactions.create(..., tools=[{"type":
+  "code_execution"}], stream=True)`` that chains its own ``previous_interaction_id``
+  (taken from the ``interaction.created`` event).
+
+Both SDK cells use a long-lived client and do nothing with the events.
 
 Both run inside ``capture_output`` (the shell's capturing display publisher), wall time
 of ``run_cell``.  Reported: the median of per-pair ratios (the target), the median
@@ -15,7 +24,7 @@ per-pair difference, and the main thread's CPU time per cell (``time.thread_time
 that is the client-side work (SDK parsing plus, for the magic, prompt building, display
 and history), free of the emulator's time, which runs in another process.
 
-    python benchmarks/bench_overhead.py [--pairs N] [--profile] [--json]
+    python benchmarks/bench_overhead.py [--api API] [--pairs N] [--profile] [--json]
 """
 
 from __future__ import annotations
@@ -51,6 +60,10 @@ ESSAY_REPLY = {
     ],
 }
 
+APIS = ("generate_content", "interactions")
+#: The table's point for each API: issue 2's overhead, issue 11's point 13a.
+POINTS = {"generate_content": "2", "interactions": "11.13"}
+
 SDK_SETUP = """
 from google import genai as _genai
 from google.genai import types as _types
@@ -58,37 +71,48 @@ _bench_client = _genai.Client()
 _bench_config = _types.GenerateContentConfig(
     tools=[_types.Tool(code_execution=_types.ToolCodeExecution())]
 )
+_bench_previous = None
 """
 
 
-def sdk_cell(prompt: str) -> str:
-    return f"""
+def sdk_cell(prompt: str, api: str) -> str:
+    """The bare SDK's streaming call on ``api``; on Interactions it chains its own id."""
+    if api == "generate_content":
+        return f"""
 for _chunk in _bench_client.models.generate_content_stream(
     model={MODEL!r}, contents={prompt!r}, config=_bench_config
 ):
     pass
 """
+    return f"""
+_chain = {{}} if _bench_previous is None else {{"previous_interaction_id": _bench_previous}}
+with _bench_client.interactions.create(
+    model={MODEL!r}, input={prompt!r}, tools=[{{"type": "code_execution"}}], stream=True,
+    **_chain
+) as _events:
+    for _event in _events:
+        if _event.event_type == "interaction.created":
+            _bench_previous = _event.interaction.id
+"""
 
 
-def magic_cell(prompt: str) -> str:
-    return f"%%gemini --new\n{prompt}"
+def magic_cell(prompt: str, api: str) -> str:
+    """``--new`` on generate_content (no history resent); a chained turn on Interactions."""
+    return f"%%gemini{' --new' if api == 'generate_content' else ''}\n{prompt}"
 
 
-SDK_CELL, MAGIC_CELL = sdk_cell(PROMPT), magic_cell(PROMPT)
-ESSAY_SDK_CELL, ESSAY_MAGIC_CELL = sdk_cell(ESSAY_PROMPT), magic_cell(ESSAY_PROMPT)
-
-
-def make_shell():
+def make_shell(api: str):
     """An in-process IPython shell with the extension loaded, as a notebook has."""
     from IPython.testing.globalipapp import start_ipython
 
     shell = start_ipython()
     shell.run_line_magic("load_ext", "gemini_magic")
     shell.run_cell("%config GeminiMagics.history_file = ''")
+    shell.run_cell(f"%config GeminiMagics.api = {api!r}")
     return shell
 
 
-def timed_cell(shell, source: str) -> tuple[float, float]:
+def timed_cell(shell, source: str, expect_png: bool = False) -> tuple[float, float]:
     """Wall and main-thread CPU seconds of one cell; raises if the cell failed."""
     from IPython.utils.capture import capture_output
 
@@ -98,7 +122,7 @@ def timed_cell(shell, source: str) -> tuple[float, float]:
         wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
     if not result.success:
         raise RuntimeError(f"benchmark cell failed: {result.error_in_exec!r}")
-    if source is MAGIC_CELL and not any("image/png" in o.data for o in captured.outputs):
+    if expect_png and not any("image/png" in o.data for o in captured.outputs):
         raise RuntimeError("the magic showed no PNG: the reply is not the one measured")
     return wall, cpu
 
@@ -110,48 +134,51 @@ def png_size(shell) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api", choices=APIS, default="generate_content")
     parser.add_argument("--pairs", type=int, default=15)
     parser.add_argument("--profile", action="store_true", help="cProfile the magic's cells")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    api, n = args.api, args.pairs
+    magic_scatter, sdk_scatter = magic_cell(PROMPT, api), sdk_cell(PROMPT, api)
+    magic_essay, sdk_essay = magic_cell(ESSAY_PROMPT, api), sdk_cell(ESSAY_PROMPT, api)
 
     with EmulatorProcess([SCATTER_REPLY, ESSAY_REPLY]) as emulator:
         os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
         os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
-        shell = make_shell()
+        shell = make_shell(api)
         shell.run_cell(SDK_SETUP)
         cpu: dict[str, list[float]] = {"magic": [], "sdk": []}
 
-        def run(name: str, source: str) -> float:
-            wall, used = timed_cell(shell, source)
+        def run(name: str, source: str, expect_png: bool = False) -> float:
+            wall, used = timed_cell(shell, source, expect_png)
             cpu[name].append(used)
             return wall
 
-        run("magic", MAGIC_CELL)  # warm-up: imports, connection, first client
-        run("sdk", SDK_CELL)
+        run("magic", magic_scatter, True)  # warm-up: imports, connection, first client
+        run("sdk", sdk_scatter)
         cpu = {"magic": [], "sdk": []}
         image_bytes = png_size(shell)
         if args.profile:
-            profile(shell, args.pairs)
+            profile(shell, magic_scatter, n)
             return
         magic, sdk = paired(
-            lambda: run("magic", MAGIC_CELL), lambda: run("sdk", SDK_CELL), args.pairs
+            lambda: run("magic", magic_scatter, True), lambda: run("sdk", sdk_scatter), n
         )
-        run("magic", ESSAY_MAGIC_CELL), run("sdk", ESSAY_SDK_CELL)  # warm-up
+        run("magic", magic_essay), run("sdk", sdk_essay)  # warm-up
         essay_magic, essay_sdk = paired(
-            lambda: run("magic", ESSAY_MAGIC_CELL), lambda: run("sdk", ESSAY_SDK_CELL), args.pairs
+            lambda: run("magic", magic_essay), lambda: run("sdk", sdk_essay), n
         )
 
     ratio = median_ratio(magic, sdk)
     diff = statistics.median(m - s for m, s in zip(magic, sdk, strict=True))
-    n = args.pairs
     cpu_diff = statistics.median(
         m - s for m, s in zip(cpu["magic"][:n], cpu["sdk"][:n], strict=True)
     )
     essay_ratio = median_ratio(essay_magic, essay_sdk)
     essay_diff = statistics.median(m - s for m, s in zip(essay_magic, essay_sdk, strict=True))
     say(
-        f"reply: text, code, result, PNG of {image_bytes:,} bytes; {args.pairs} pairs",
+        f"API: {api}; reply: text, code, result, PNG of {image_bytes:,} bytes; {n} pairs",
         f"%%gemini wall: {spread(magic)}",
         f"bare SDK wall: {spread(sdk)}",
         f"median paired ratio {ratio:.3f}, median paired difference {ms(diff)}",
@@ -162,11 +189,19 @@ def main() -> None:
         f"  bare SDK wall: {spread(essay_sdk)}",
         f"  median paired ratio {essay_ratio:.3f}, median paired difference {ms(essay_diff)}",
     )
+    point = POINTS[api]
+    if api == "generate_content":
+        arms = "%%gemini --new vs bare SDK generate_content_stream, on generate_content"
+    else:
+        arms = (
+            "%%gemini vs bare SDK interactions.create(stream=True), on Interactions, "
+            "both chaining previous_interaction_id"
+        )
     emit(
         [
             Row(
-                "2",
-                f"%%gemini vs bare SDK stream, wall time (median of {args.pairs} paired ratios)",
+                point,
+                f"{arms}: wall time (median of {n} paired ratios)",
                 f"{ratio:.3f}× ({diff * 1000:+.0f} ms; {statistics.median(magic):.2f} s vs "
                 f"{statistics.median(sdk):.2f} s)",
                 "≤ 1.10×",
@@ -175,8 +210,8 @@ def main() -> None:
                 "executes the code for real each time, so its time is in both arms",
             ),
             Row(
-                "2",
-                "client-side CPU of one answer (main thread), %%gemini − bare SDK",
+                point,
+                f"client-side CPU of one answer (main thread), %%gemini − bare SDK, on {api}",
                 f"{cpu_diff * 1000:+.1f} ms ({statistics.median(cpu['magic'][:n]) * 1000:.1f} ms "
                 f"vs {statistics.median(cpu['sdk'][:n]) * 1000:.1f} ms)",
                 "(none: explains the ratio)",
@@ -184,8 +219,9 @@ def main() -> None:
                 "prompt building, display updates, history merge, footer",
             ),
             Row(
-                "2",
-                f"the same for a text-only reply of ~150 events, no code ({n} paired ratios)",
+                point,
+                f"the same for a text-only reply of ~150 events, no code, on {api} "
+                f"({n} paired ratios)",
                 f"{essay_ratio:.3f}× ({essay_diff * 1000:+.0f} ms; "
                 f"{statistics.median(essay_magic) * 1000:.0f} ms vs "
                 f"{statistics.median(essay_sdk) * 1000:.0f} ms)",
@@ -198,12 +234,12 @@ def main() -> None:
     )
 
 
-def profile(shell, cells: int) -> None:
+def profile(shell, source: str, cells: int) -> None:
     """cProfile ``cells`` magic cells and print where the client-side time goes."""
     profiler = cProfile.Profile()
     for _ in range(cells):
         profiler.enable()
-        timed_cell(shell, MAGIC_CELL)
+        timed_cell(shell, source, expect_png=True)
         profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")

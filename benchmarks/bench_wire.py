@@ -1,5 +1,9 @@
 """Points 5 and 6: bytes on the wire and billed prompt tokens over a conversation.
 
+All of it on the generate_content API (``api = "generate_content"`` set explicitly: the
+default is now Interactions, where the service keeps the history and context caching
+does not apply); ``bench_interactions_wire.py`` measures the Interactions API.
+
 Ten turns over a ~1 MB DataFrame attached in turn 1 and again in turn 10, counted from
 the emulator's request log (``bytes_in`` of every request: uploads, cache creation and
 prompts), side by side in one run:
@@ -98,7 +102,12 @@ def magic_conversation(
     shell = get_ipython()
     magics = GeminiMagics(shell=shell)  # a fresh session (conversation, uploads) per arm
     shell.register_magics(magics)
-    settings = {"history_file": "", "max_attachment_bytes": 4_000_000, **settings}
+    settings = {
+        "history_file": "",
+        "max_attachment_bytes": 4_000_000,
+        "api": "generate_content",
+        **settings,
+    }
     for name, value in settings.items():
         setattr(magics, name, value)
     shell.user_ns["big"] = frame
@@ -150,18 +159,27 @@ def sdk_chat(emulator: Emulator, csv: bytes, prompts: list[str]) -> Arm:
     return Arm(per_turn, tokens)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def wire_scenario(description: str) -> tuple[argparse.Namespace, pd.DataFrame, bytes]:
+    """The options both wire benchmarks take (``--rows``, ``--json``), the frame, its CSV."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=34_000, help="rows of the frame (~1 MB)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-
     frame = make_frame(args.rows)
-    csv = to_csv_bytes(frame)
+    return args, frame, to_csv_bytes(frame)
+
+
+def point_sdk_at(emulator: Emulator) -> None:
+    """Send this process's SDK clients to ``emulator`` (the Gemini Developer API)."""
+    os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
+    os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
+    os.environ.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
+
+
+def main() -> None:
+    args, frame, csv = wire_scenario(__doc__.splitlines()[0])
     with Emulator(replies=[PLAIN]) as emulator:
-        os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
-        os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
-        os.environ.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
+        point_sdk_at(emulator)
         no_cache = {"context_cache": False}
         inline_only = {"upload_threshold": 10 * len(csv)}
         shipped = magic_conversation(emulator, frame, PROMPTS, {})
@@ -205,7 +223,8 @@ def main() -> None:
     rows = [
         Row(
             "5",
-            f"bytes on the wire, 10 turns, a {size / 1e6:.2f} MB frame attached in turns 1 and 10",
+            f"bytes on the wire, 10 turns, a {size / 1e6:.2f} MB frame attached in turns 1 and "
+            "10, on generate_content",
             f"{total:,} B = {total / size:.2f}× the CSV (caching off: "
             f"{sum(uncached.per_turn) / size:.2f}×; SDK chat: {sum(chat.per_turn) / size:.1f}×)",
             "≤ 1.2× the CSV",
@@ -225,7 +244,7 @@ def main() -> None:
         ),
         Row(
             "5",
-            "bytes of turns 2-5 after an answer with a PNG",
+            "bytes of turns 2-5 after an answer with a PNG, on generate_content",
             f"{sum(images[1:]):,} B (resend_media: {sum(resent[1:]):,} B; "
             f"SDK chat: {sum(chat_images[1:]):,} B)",
             "images not re-sent",
@@ -234,7 +253,8 @@ def main() -> None:
         Row(
             "6",
             "prompt tokens of the 10 turns billed at the full input rate, context caching on "
-            "vs off (emulator usage figures: promptTokenCount − cachedContentTokenCount)",
+            "vs off, on generate_content (emulator usage figures: promptTokenCount − "
+            "cachedContentTokenCount)",
             f"{shipped.full_rate:,} vs {uncached.full_rate:,} "
             f"({shipped.full_rate / uncached.full_rate:.2f}×)",
             "lower with context caching",

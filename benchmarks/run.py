@@ -23,12 +23,19 @@ from common import ROOT, Row, machine
 
 HERE = ROOT / "benchmarks"
 
-#: Script, full-run arguments, quick-run arguments.
+GC, INTERACTIONS = ["--api", "generate_content"], ["--api", "interactions"]
+
+#: Script, full-run arguments, quick-run arguments.  Points 2-8 are the first issue's;
+#: 11.13 is issue 11 point 13 (the Interactions API), 14.3 issue 14 point 3 (warm-up).
 BENCHMARKS = [
-    ("bench_overhead.py", ["--pairs", "15"], ["--pairs", "2"]),
-    ("bench_first_output.py", ["--runs", "15"], ["--runs", "2"]),
+    ("bench_overhead.py", [*GC, "--pairs", "15"], [*GC, "--pairs", "2"]),
+    ("bench_overhead.py", [*INTERACTIONS, "--pairs", "15"], [*INTERACTIONS, "--pairs", "2"]),
+    ("bench_first_output.py", [*GC, "--runs", "15"], [*GC, "--runs", "2"]),
+    ("bench_first_output.py", [*INTERACTIONS, "--runs", "15"], [*INTERACTIONS, "--runs", "2"]),
     ("bench_import.py", ["--runs", "15"], ["--runs", "2"]),
+    ("bench_first_prompt.py", ["--runs", "5"], ["--runs", "1"]),
     ("bench_wire.py", [], ["--rows", "8000"]),
+    ("bench_interactions_wire.py", [], ["--rows", "8000"]),
     ("bench_kernel.py", ["--runs", "9"], ["--runs", "1"]),
 ]
 CSV_BENCH = ("bench_csv.py", ["--runs", "3"], ["--rows", "20000", "--runs", "1"])
@@ -100,14 +107,15 @@ def main() -> None:
     rows: list[Row] = []
     details: list[str] = []
     for script, full, quick in BENCHMARKS:
-        stdout, stderr = run(script, quick if args.quick else full, json_rows=True)
+        arguments = quick if args.quick else full
+        stdout, stderr = run(script, arguments, json_rows=True)
         rows += [Row(**r) for r in json.loads(stdout.strip().splitlines()[-1])]
-        details.append(f"### {script}\n\n```\n{stderr.strip()}\n```")
+        details.append(f"### {shlex.join([script, *arguments])}\n\n```\n{stderr.strip()}\n```")
     script, full, quick = CSV_BENCH
     stdout, _ = run(script, quick if args.quick else full, json_rows=False)
     rows += csv_rows(stdout, args.quick)
     details.append(f"### {script}\n\n```\n{stdout.strip()}\n```")
-    rows.sort(key=lambda r: r.point)
+    rows.sort(key=lambda r: tuple(int(n) for n in r.point.split(".")))  # 2 … 8, 11.13, 14.3
 
     print(f"## Benchmarks\n\nCommand: `{command}` (from the project root)  ")
     print(f"Machine: {where}  ")
