@@ -88,6 +88,33 @@ def _build_sample_parts() -> None:
     types.GenerateContentResponseUsageMetadata(prompt_token_count=1, total_token_count=1)
 
 
+def _serialize_sample_request() -> None:
+    """Validate and serialise one create request as the SDK does before sending it: its
+    request models, too, build their (de)serialisers on first use (a fifth of a second)."""
+    from google.genai._gaos import models, utils
+
+    content = [
+        {"type": "text", "text": "x"},
+        {"type": "document", "data": "eA==", "mime_type": "text/csv"},
+        {"type": "document", "uri": "https://x/files/x", "mime_type": "text/csv"},
+        {"type": "image", "data": "eA==", "mime_type": "image/png"},
+    ]
+    body = {
+        "model": "gemini-3.8-flash",
+        "input": [{"type": "user_input", "content": content}],
+        "tools": [{"type": "code_execution"}, {"type": "google_search"}],
+        "store": True,
+        "stream": True,
+        "previous_interaction_id": "v1_w",
+        "system_instruction": "x",
+        "generation_config": {"thinking_level": "low", "thinking_summaries": "auto"},
+    }
+    request = utils.unmarshal({"body": body}, models.CreateInteractionRequest)
+    utils.serialize_request_body(
+        request.body, False, False, "json", models.CreateInteractionRequestBody
+    )
+
+
 def _parse_sample_events() -> None:
     """Parse :data:`_SAMPLE_EVENTS` as the SDK parses a stream (its own parser)."""
     from google.genai._gaos.types import interactions
@@ -123,6 +150,7 @@ class Warmup:
             client = self._session.client()
             if self._api == "interactions":
                 client.interactions  # noqa: B018 - builds the Interactions client once
+                _serialize_sample_request()
                 _parse_sample_events()
         except Exception as exc:  # the first prompt repeats this step and raises it
             self.error = exc
