@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ _MODULES = (
 _OPTIONAL = ("pandas", "pyarrow", "pyarrow.csv")
 
 _log = logging.getLogger(__name__)
+
+#: Seconds between ``%load_ext`` and the start of the warm-up.
+START_DELAY_S = 0.5
 
 #: One event of each kind a code-execution answer streams on the Interactions API.  The
 #: SDK builds the parser of an event type the first time it meets one (about half a
@@ -138,6 +142,9 @@ class Warmup:
         return self
 
     def _run(self) -> None:
+        # A moment's pause first: a Gemini kernel loads the extension while it starts,
+        # and its first replies to the front end should not share the GIL with imports.
+        time.sleep(START_DELAY_S)
         try:
             for name in _MODULES:
                 importlib.import_module(name)
