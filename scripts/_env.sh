@@ -124,7 +124,9 @@ start_emulator() {
 
 stop_emulator() {
   if [[ -n $EMULATOR_PID ]]; then
-    kill "$EMULATOR_PID" 2>/dev/null && wait "$EMULATOR_PID" 2>/dev/null
+    # It ends by our TERM (wait says 143): not a failure, also under `set -e`.
+    kill "$EMULATOR_PID" 2>/dev/null || true
+    wait "$EMULATOR_PID" 2>/dev/null || true
     EMULATOR_PID=""
   fi
   return 0
