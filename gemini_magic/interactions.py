@@ -12,6 +12,7 @@ With ``store=False`` nothing is kept at Google and every turn sends the history 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePath
@@ -200,12 +201,20 @@ class InteractionsBackend:
         return arguments
 
     def _cancel(self, interaction_id: str | None, stored: bool) -> None:
-        """Ask the service to stop an interrupted interaction (best effort: the user's
-        interrupt wins, and a stored one the service cannot cancel ends by itself)."""
+        """Ask the service to stop an interrupted interaction, in the background.
+
+        Best effort, and never in the user's way: the interrupt returns at once (a
+        cancel can wait on the very interaction it stops), and a stored interaction the
+        service cannot cancel ends by itself.
+        """
         if interaction_id is None or not stored:
             return
-        with contextlib.suppress(GeminiMagicError), service_call(2.0):
-            self._client.interactions.cancel(id=interaction_id, timeout=2.0)
+
+        def cancel() -> None:
+            with contextlib.suppress(GeminiMagicError), service_call(2.0):
+                self._client.interactions.cancel(id=interaction_id, timeout=2.0)
+
+        threading.Thread(target=cancel, name="gemini-magic-cancel", daemon=True).start()
 
 
 def _files_in(contents: Iterable[types.Content]) -> int:
