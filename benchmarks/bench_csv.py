@@ -1,7 +1,7 @@
 """How long a large DataFrame takes to become an attachment's CSV, and to be refused.
 
 Writes a seeded 1,000,000-row x 10-column frame (floats, ints, strings, datetimes) with
-``gemini_magic.csv_encoding.to_csv_bytes`` (pyarrow's writer where it is faithful) and with
+``gemini_magic.inputs.frames.to_csv_bytes`` (pyarrow's writer where it is faithful) and with
 ``DataFrame.to_csv``, in paired runs (alternating order, so drift on a shared machine hits
 both), and prints the medians and sizes.  Then times the early refusal of that frame under
 the default 2,000,000-byte cap against building its full CSV.
@@ -20,10 +20,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from gemini_magic.csv_encoding import frame_digest, to_csv_bytes
 from gemini_magic.errors import AttachmentError
-from gemini_magic.pandas_csv import pandas_csv
-from gemini_magic.prompt import prepare_prompt
+from gemini_magic.inputs.frames import frame_digest, to_csv_bytes
+from gemini_magic.inputs.prompt import prepare_prompt
+from gemini_magic.inputs.writers import pandas_csv
 
 
 def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:

@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from common import SCATTER_REPLY, Row, emit, say
 
-from gemini_magic.csv_encoding import to_csv_bytes
 from gemini_magic.emulator import Emulator
+from gemini_magic.inputs.frames import to_csv_bytes
 
 MODEL = "gemini-3.8-flash"
 PLAIN = {"match": ".", "parts": [{"text": "Noted: here is a short answer about the data."}]}

@@ -20,7 +20,8 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import TraitError, validate
 
-from gemini_magic.client import api_in_use
+from gemini_magic.api.client import api_in_use
+from gemini_magic.config import GeminiSettings
 from gemini_magic.errors import GeminiMagicError, UsageError
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import (
@@ -33,10 +34,9 @@ from gemini_magic.settings import (
     RetryPolicy,
     TurnSettings,
 )
-from gemini_magic.traits import GeminiSettings
 
 if TYPE_CHECKING:
-    from gemini_magic.last_error import LastError
+    from gemini_magic.inputs.error import LastError
     from gemini_magic.warmup import Warmup
 
 
@@ -211,7 +211,7 @@ class GeminiMagics(Magics, GeminiSettings):
 
     def _turn_settings(self, args: Any) -> TurnSettings:
         """The traits with this cell's options applied: the one value a turn gets."""
-        from gemini_magic.stream import supports_live_updates
+        from gemini_magic.display.stream import supports_live_updates
 
         temperature = self.temperature if args.temperature is None else args.temperature
         if temperature is not None and not 0.0 <= temperature <= 2.0:
@@ -257,7 +257,7 @@ class GeminiMagics(Magics, GeminiSettings):
         )
 
     def _last_error(self) -> LastError:
-        from gemini_magic.last_error import last_error_from
+        from gemini_magic.inputs.error import last_error_from
 
         return last_error_from(self.shell)
 
@@ -282,7 +282,7 @@ class GeminiMagics(Magics, GeminiSettings):
         ``%gemini offline [on|off]``     answer from the bundled offline emulator
         ``%gemini models``               list the models the service offers
         """
-        from gemini_magic.commands import run_command
+        from gemini_magic.command import run_command
 
         return run_command(line, self._session, self)
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from gemini_magic.conversation import ConversationStore
-from gemini_magic.history_file import HistoryFile
 from gemini_magic.settings import Connection
+from gemini_magic.state.conversation import ConversationStore
+from gemini_magic.state.history import HistoryFile
 
 if TYPE_CHECKING:
     from google import genai
 
-    from gemini_magic.backend import Backend
-    from gemini_magic.caching import ContextCaches
+    from gemini_magic.api.backend import Backend
+    from gemini_magic.api.caching import ContextCaches
+    from gemini_magic.api.uploads import UploadCache
     from gemini_magic.emulator import Emulator
-    from gemini_magic.uploads import UploadCache
 
 
 class GeminiSession:
@@ -50,7 +50,7 @@ class GeminiSession:
         """The session's client, created on first use (this imports the SDK)."""
         with self._client_lock:
             if self._client is None:
-                from gemini_magic.client import make_client
+                from gemini_magic.api.client import make_client
 
                 base_url = self.start_emulator() if self.connection.offline else None
                 self._client = make_client(timeout_s=self.connection.timeout_s, base_url=base_url)
@@ -59,8 +59,8 @@ class GeminiSession:
     def uploads(self) -> UploadCache:
         """The Files-API upload cache of the client (off on Vertex AI, which has none)."""
         if self._uploads is None:
-            from gemini_magic.client import uses_vertex
-            from gemini_magic.uploads import UploadCache
+            from gemini_magic.api.client import uses_vertex
+            from gemini_magic.api.uploads import UploadCache
 
             self._uploads = UploadCache(
                 self.client(),
@@ -74,7 +74,7 @@ class GeminiSession:
         if self._caches is None:
             from functools import partial
 
-            from gemini_magic.caching import ContextCache, ContextCaches
+            from gemini_magic.api.caching import ContextCache, ContextCaches
 
             self._caches = ContextCaches(
                 partial(
@@ -92,10 +92,10 @@ class GeminiSession:
         ``store``: whether the Interactions API keeps the conversation at Google.
         """
         if api == "interactions":
-            from gemini_magic.interactions import InteractionsBackend
+            from gemini_magic.api.interactions import InteractionsBackend
 
             return InteractionsBackend(self.client(), uploads=self.uploads(), store=store)
-        from gemini_magic.generate_content import GenerateContentBackend
+        from gemini_magic.api.content import GenerateContentBackend
 
         return GenerateContentBackend(
             self.client(), uploads=self.uploads(), caches=self.context_caches(), store=self.store

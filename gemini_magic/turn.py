@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic import models
+from gemini_magic.api.parts import usage_dict
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError, UsageError
-from gemini_magic.parts import usage_dict
 
 if TYPE_CHECKING:
-    from gemini_magic.backend import Answer, Backend
-    from gemini_magic.last_error import LastError
-    from gemini_magic.prompt import PreparedPrompt
-    from gemini_magic.response import GeminiResponse
+    from gemini_magic.answer.response import GeminiResponse
+    from gemini_magic.api.backend import Answer, Backend
+    from gemini_magic.display.stream import StreamView
+    from gemini_magic.inputs.error import LastError
+    from gemini_magic.inputs.prompt import PreparedPrompt
     from gemini_magic.session import GeminiSession
     from gemini_magic.settings import TurnSettings
-    from gemini_magic.stream import StreamView
 
 #: Marks a reply of the offline emulator in ``modelVersion``; kept in sync with
 #: ``gemini_magic.emulator.OFFLINE_MARK`` (importing the emulator here would make
@@ -99,7 +99,7 @@ def run_turn(
         settings, prompt.template, answer, latency_s, prepared, request.earlier_turns
     )
     if answer.grounding:
-        from gemini_magic.grounding import SearchBlock
+        from gemini_magic.display.grounding import SearchBlock
 
         view.show(SearchBlock(answer.grounding))
     if answer.finish_reason not in _COMPLETE:
@@ -113,7 +113,7 @@ def run_turn(
 
 def prepare(prompt: TurnInput, settings: TurnSettings) -> PreparedPrompt:
     """Step 1: the prompt's text and attachments, resolved, read and encoded."""
-    from gemini_magic.prompt import prepare_prompt
+    from gemini_magic.inputs.prompt import prepare_prompt
 
     return prepare_prompt(
         prompt.template,
@@ -194,7 +194,7 @@ def record(
     """Step 4: the exchange enters the conversation (``--new`` forgets the old one now)."""
     from google.genai import types
 
-    from gemini_magic.conversation import Exchange
+    from gemini_magic.state.conversation import Exchange
 
     if settings.new:
         session.store.reset(settings.conversation)
@@ -243,7 +243,7 @@ def _note(view: StreamView, text: str | None) -> None:
 
 
 def _new_view(settings: TurnSettings) -> StreamView:
-    from gemini_magic.stream import StreamView
+    from gemini_magic.display.stream import StreamView
 
     return StreamView(
         show_thoughts=settings.show_thoughts,
@@ -268,8 +268,8 @@ def _response(
     sandbox numbers their files too, so an ``input_file_N`` name may be another turn's
     file: then only the file's own name is bound, never a guess.
     """
-    from gemini_magic.rebind import Binding
-    from gemini_magic.response import GeminiResponse
+    from gemini_magic.answer.rebind import Binding
+    from gemini_magic.answer.response import GeminiResponse
 
     made = (Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments))
     bindings = [binding for binding in made if binding is not None]

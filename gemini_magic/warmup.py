@@ -29,11 +29,11 @@ _MODULES = (
     "google.genai",
     "google.genai.types",
     "gemini_magic.turn",
-    "gemini_magic.prompt",
-    "gemini_magic.stream",
-    "gemini_magic.response",
-    "gemini_magic.generate_content",
-    "gemini_magic.interactions",
+    "gemini_magic.inputs.prompt",
+    "gemini_magic.display.stream",
+    "gemini_magic.answer.response",
+    "gemini_magic.api.content",
+    "gemini_magic.api.interactions",
 )
 #: Data libraries a prompt about a frame uses, when they are installed.
 _OPTIONAL = ("pandas", "pyarrow", "pyarrow.csv")

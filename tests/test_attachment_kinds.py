@@ -20,9 +20,9 @@ import pytest
 from PIL import Image
 
 from gemini_magic.errors import AttachmentError, FileAttachmentError
-from gemini_magic.files import FileAttachment
-from gemini_magic.images import ImageAttachment
-from gemini_magic.prompt import Limits, prepare_prompt
+from gemini_magic.inputs.files import FileAttachment
+from gemini_magic.inputs.images import ImageAttachment
+from gemini_magic.inputs.prompt import Limits, prepare_prompt
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
@@ -129,7 +129,7 @@ def test_a_prompt_with_paths_imports_no_image_or_data_library(tmp_path: Path) ->
         f"""
         import sys
         from pathlib import Path
-        from gemini_magic.prompt import prepare_prompt
+        from gemini_magic.inputs.prompt import prepare_prompt
         p = prepare_prompt("{{n}} {{x}}", {{"n": Path({str(tmp_path / "notes.txt")!r}), "x": 1}})
         heavy = [m for m in ("PIL", "matplotlib", "pandas", "numpy") if m in sys.modules]
         print(p.text, heavy)

@@ -16,11 +16,11 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from gemini_magic import prompt
-from gemini_magic.csv_encoding import frame_digest, to_csv_bytes
 from gemini_magic.errors import AttachmentError, ReferenceNotFound, UsageError
-from gemini_magic.pandas_csv import pandas_csv
-from gemini_magic.prompt import Limits, prepare_prompt
+from gemini_magic.inputs import prompt
+from gemini_magic.inputs.frames import frame_digest, to_csv_bytes
+from gemini_magic.inputs.prompt import Limits, prepare_prompt
+from gemini_magic.inputs.writers import pandas_csv
 
 
 def read_back(data: bytes, **kwargs: object) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def test_importing_the_module_imports_no_data_library() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import gemini_magic.prompt as a
+        import gemini_magic.inputs.prompt as a
         p = a.prepare_prompt("hello {x}", {"x": 1})
         heavy = sorted(m for m in ("pandas", "pyarrow", "polars", "numpy") if m in sys.modules)
         print(p.text, heavy)

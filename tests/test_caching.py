@@ -15,7 +15,7 @@ from magic_helpers import run_cell
 from traitlets import TraitError
 from wire_helpers import generate_requests, texts
 
-from gemini_magic.caching import estimate_tokens, service_minimum
+from gemini_magic.api.caching import estimate_tokens, service_minimum
 
 PLAIN = [{"match": ".", "parts": [{"text": "Noted."}]}]
 

@@ -11,8 +11,8 @@ from google.genai import types
 from PIL import Image
 
 from gemini_magic.emulator import Emulator
-from gemini_magic.emulator.analyst import plan
-from gemini_magic.emulator.wire import Attachment
+from gemini_magic.emulator.answers.analyst import plan
+from gemini_magic.emulator.wire.codec import Attachment
 
 MODEL = "gemini-2.5-flash"
 CODE_EXECUTION = types.GenerateContentConfig(

@@ -15,7 +15,7 @@ from google import genai
 from google.genai import types
 
 from gemini_magic.emulator import Emulator
-from gemini_magic.emulator.replies import load_replies
+from gemini_magic.emulator.answers.replies import load_replies
 from gemini_magic.errors import ConfigurationError
 
 MODEL = "gemini-2.5-flash"

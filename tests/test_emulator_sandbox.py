@@ -12,8 +12,8 @@ from google.genai import types
 from PIL import Image
 
 from gemini_magic.emulator import Emulator
-from gemini_magic.emulator.sandbox import OUTCOME_OK, Sandbox
-from gemini_magic.emulator.wire import Attachment
+from gemini_magic.emulator.answers.sandbox import OUTCOME_OK, Sandbox
+from gemini_magic.emulator.wire.codec import Attachment
 
 MODEL = "gemini-2.5-flash"
 CODE_EXECUTION = types.GenerateContentConfig(

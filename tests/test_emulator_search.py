@@ -11,7 +11,7 @@ from google.genai import interactions as it
 from google.genai import types
 
 from gemini_magic.emulator import Emulator
-from gemini_magic.emulator.replies import load_replies
+from gemini_magic.emulator.answers.replies import load_replies
 from gemini_magic.errors import ConfigurationError
 
 MODEL = "gemini-3-flash-preview"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from google.genai import types
 
-from gemini_magic.conversation import ConversationStore, Exchange
-from gemini_magic.history_file import HistoryFile
+from gemini_magic.state.conversation import ConversationStore, Exchange
+from gemini_magic.state.history import HistoryFile
 
 
 def _exchange(prompt: str, created: float) -> Exchange:

@@ -77,7 +77,7 @@ def test_every_bad_option_is_our_usage_error(ip, emulator, line):
 
 
 def test_an_unknown_exception_leaves_the_error_boundary_unchanged():
-    from gemini_magic.service_errors import map_error, service_call
+    from gemini_magic.api.errors import map_error, service_call
 
     class Surprise(Exception):
         pass
@@ -92,8 +92,8 @@ def test_both_sdk_error_families_are_mapped_to_ours():
     from google.genai import _interactions_errors as ix
     from google.genai import errors
 
+    from gemini_magic.api.errors import map_error
     from gemini_magic.errors import GeminiAPIError
-    from gemini_magic.service_errors import map_error
 
     request = httpx2.Request("POST", "http://127.0.0.1/v1/interactions")
     response = httpx2.Response(404, request=request, json={"error": {"code": "not_found"}})
@@ -139,7 +139,7 @@ def test_every_command_has_its_own_help(ip, capsys):
 
 def test_the_settings_panel_follows_config_both_ways(ip):
     pytest.importorskip("ipywidgets")
-    from gemini_magic.panel import build_panel
+    from gemini_magic.command.panel import build_panel
 
     magics = ip.magics_manager.registry["GeminiMagics"]
     panel = build_panel(magics, magics.session)

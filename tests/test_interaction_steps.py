@@ -8,9 +8,9 @@ import pytest
 from google.genai._gaos.types import interactions
 from google.genai._gaos.utils.serializers import unmarshal_json
 
+from gemini_magic.api.steps import StepReader, history_steps, model_steps
+from gemini_magic.display.stream import StreamView
 from gemini_magic.errors import GeminiAPIError
-from gemini_magic.interaction_steps import StepReader, history_steps, model_steps
-from gemini_magic.stream import StreamView
 
 
 def _event(data: dict) -> object:

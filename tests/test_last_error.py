@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from gemini_magic.errors import GeminiAPIError, UsageError
-from gemini_magic.last_error import ErrorAttachment, LastError, last_error_from
-from gemini_magic.prompt import Limits, prepare_prompt
+from gemini_magic.inputs.error import ErrorAttachment, LastError, last_error_from
+from gemini_magic.inputs.prompt import Limits, prepare_prompt
 
 
 @pytest.fixture

@@ -475,7 +475,7 @@ def test_models_lists_what_the_service_offers(ip, emulator):
 
 
 def test_the_widget_panel_edits_the_same_settings(ip, emulator):
-    from gemini_magic.panel import build_panel
+    from gemini_magic.command.panel import build_panel
 
     magics = ip.magics_manager.registry["GeminiMagics"]
     assert run_cell(ip, "%%gemini\nhello").success

@@ -7,7 +7,7 @@ import random
 import pytest
 from markdown_helpers import HOSTILE, code_blocks, dangers, renderers
 
-from gemini_magic.markdown import SafeMarkdown, fenced, safe_markdown
+from gemini_magic.display.markdown import SafeMarkdown, fenced, safe_markdown
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)

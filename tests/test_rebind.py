@@ -1,4 +1,4 @@
-"""The rewrite of the model's sandbox code onto live objects (``gemini_magic.rebind``).
+"""The rewrite of the model's sandbox code onto live objects (``gemini_magic.answer.rebind``).
 
 The sandbox's view is rebuilt from the real attachment: the model's code is run on the
 CSV bytes ``prepare_prompt`` would send, in a scratch folder, and the rebound code on the
@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from gemini_magic.answer.rebind import Binding, check_expression, rebind
 from gemini_magic.errors import UsageError
-from gemini_magic.prompt import prepare_prompt
-from gemini_magic.rebind import Binding, check_expression, rebind
+from gemini_magic.inputs.prompt import prepare_prompt
 
 SALES = Binding(("sales.csv", "input_file_0.csv"), "sales")
 

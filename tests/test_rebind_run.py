@@ -1,4 +1,4 @@
-"""Running rebound code in the IPython shell (``gemini_magic.rebind_run``).
+"""Running rebound code in the IPython shell (``gemini_magic.answer.execute``).
 
 The code runs from inside a line magic, as ``%gemini run`` will run it: a cell of the
 user's whose magic runs another cell's worth of code.
@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from magic_helpers import run_cell
 
+from gemini_magic.answer.execute import run_rebound
+from gemini_magic.answer.rebind import Binding, Rebound, rebind
 from gemini_magic.errors import CodeFailed
-from gemini_magic.prompt import prepare_prompt
-from gemini_magic.rebind import Binding, Rebound, rebind
-from gemini_magic.rebind_run import run_rebound
+from gemini_magic.inputs.prompt import prepare_prompt
 
 SALES = Binding(("sales.csv", "input_file_0.csv"), "sales")
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from gemini_magic.errors import AttachmentError, ReferenceNotFound, UsageError
-from gemini_magic.prompt import prepare_prompt
-from gemini_magic.references import Attribute, Key, parse_template
+from gemini_magic.inputs.prompt import prepare_prompt
+from gemini_magic.inputs.references import Attribute, Key, parse_template
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from markdown_helpers import code_blocks, dangers, render_html
 
-from gemini_magic.response import ExecutionResult, GeminiResponse
+from gemini_magic.answer.response import ExecutionResult, GeminiResponse
 
 
 def png_bytes(width_px: int, height_px: int) -> bytes:

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from magic_helpers import run_cell
 
+from gemini_magic.answer.reads import KINDS
+from gemini_magic.answer.rebind import HEADER
+from gemini_magic.command.run import _TYPES
 from gemini_magic.errors import CodeFailed, UsageError
-from gemini_magic.rebind import HEADER
-from gemini_magic.rebind_reads import KINDS
-from gemini_magic.run_answer import _TYPES
 
 SUM = (
     "import pandas as pd\ndf = pd.read_csv('sales.csv')\n"
@@ -179,8 +179,8 @@ def test_a_later_block_uses_what_an_earlier_one_defined(shell: Any) -> None:
     """The blocks run as one program: the second uses the first's import and frame."""
     from google.genai import types
 
-    from gemini_magic.rebind import Binding
-    from gemini_magic.response import GeminiResponse
+    from gemini_magic.answer.rebind import Binding
+    from gemini_magic.answer.response import GeminiResponse
 
     blocks = ("import pandas as pd\ndf = pd.read_csv('sales.csv')", "print('sum', df.amount.sum())")
     shell.user_ns["_gemini"] = GeminiResponse(
@@ -290,7 +290,7 @@ def test_every_binding_kind_has_a_type_to_check() -> None:
 def test_code_that_does_not_parse_here_is_offered_as_it_ran(shell: Any) -> None:
     from google.genai import types
 
-    from gemini_magic.response import GeminiResponse
+    from gemini_magic.answer.response import GeminiResponse
 
     code = "import pandas as pd\nprint 'old syntax', pd.read_csv('sales.csv')"
     shell.user_ns["_gemini"] = GeminiResponse(
@@ -318,8 +318,8 @@ def test_after_earlier_turns_a_numbered_file_is_not_guessed(shell: Any) -> None:
 def test_the_note_says_when_the_code_replaced_the_attached_variable(shell: Any) -> None:
     from google.genai import types
 
-    from gemini_magic.rebind import Binding
-    from gemini_magic.response import GeminiResponse
+    from gemini_magic.answer.rebind import Binding
+    from gemini_magic.answer.response import GeminiResponse
 
     code = (
         "import pandas as pd\nsales = pd.read_csv('sales.csv')\nsales['double'] = sales.amount * 2"

@@ -27,7 +27,7 @@ import pytest
 from magic_helpers import run_cell
 from wire_helpers import generate_requests
 
-from gemini_magic.formatting import human_size
+from gemini_magic.text import human_size
 
 # Built at run time so the source holds nothing a secret scanner takes for a real key.
 SECRET = "AIza" + "SyD-gemini-magic-SECRET-0123456789abc"

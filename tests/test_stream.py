@@ -18,10 +18,10 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 from markdown_helpers import HOSTILE, Dangers, boxes, dangers, render_html, renderers
 
-from gemini_magic.blocks import image_dimensions
+from gemini_magic.display.blocks import image_dimensions
+from gemini_magic.display.footer import Footer
+from gemini_magic.display.stream import StreamView, render_blocks, supports_live_updates
 from gemini_magic.errors import ConfigurationError
-from gemini_magic.footer import Footer
-from gemini_magic.stream import StreamView, render_blocks, supports_live_updates
 
 
 @pytest.fixture(scope="module")
@@ -408,7 +408,14 @@ def test_limits_below_one_are_refused(limits: dict[str, int]) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["markdown", "blocks", "footer", "stream", "enums", "response"],
+    [
+        "display.markdown",
+        "display.blocks",
+        "display.footer",
+        "display.stream",
+        "text",
+        "answer.response",
+    ],
 )
 def test_importing_the_display_modules_does_not_import_the_sdk(module: str) -> None:
     """The kernel imports them early; the SDK costs about a second to import."""

@@ -11,7 +11,7 @@ import pytest
 from magic_helpers import run_cell
 from wire_helpers import file_uris, generate_requests, inline_blobs, parts_of
 
-from gemini_magic.csv_encoding import to_csv_bytes
+from gemini_magic.inputs.frames import to_csv_bytes
 
 #: A text-only scripted answer: no code runs, so a many-turn test stays fast.
 PLAIN = [{"match": ".", "parts": [{"text": "Noted."}]}]

@@ -14,7 +14,7 @@ sandbox subprocess that runs a reply's code.  See README.md beside this file.
 
 from __future__ import annotations
 
-from gemini_magic.emulator.requestlog import LoggedRequest
 from gemini_magic.emulator.service import OFFLINE_MARK, Emulator
+from gemini_magic.emulator.wire.log import LoggedRequest
 
 __all__ = ["OFFLINE_MARK", "Emulator", "LoggedRequest"]

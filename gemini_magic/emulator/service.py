@@ -11,13 +11,18 @@ import os
 import threading
 from typing import Any
 
-from gemini_magic.emulator.caches import CacheStore
-from gemini_magic.emulator.faults import IMMEDIATE_KINDS, Fault, FaultQueue, make_fault
-from gemini_magic.emulator.files import FileStore
-from gemini_magic.emulator.interactions import InteractionStore
-from gemini_magic.emulator.replies import ENV_VAR, RepliesSource, ScriptedReply, load_replies
-from gemini_magic.emulator.requestlog import LoggedRequest
-from gemini_magic.emulator.server import EmulatorHTTPServer
+from gemini_magic.emulator.answers.faults import IMMEDIATE_KINDS, Fault, FaultQueue, make_fault
+from gemini_magic.emulator.answers.replies import (
+    ENV_VAR,
+    RepliesSource,
+    ScriptedReply,
+    load_replies,
+)
+from gemini_magic.emulator.http.server import EmulatorHTTPServer
+from gemini_magic.emulator.store.caches import CacheStore
+from gemini_magic.emulator.store.files import FileStore
+from gemini_magic.emulator.store.interactions import InteractionStore
+from gemini_magic.emulator.wire.log import LoggedRequest
 from gemini_magic.errors import ConfigurationError
 
 OFFLINE_MARK = "offline-emulator"

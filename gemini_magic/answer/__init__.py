@@ -1,0 +1,1 @@
+"""The answer as a value, and its code made runnable on the user's live objects."""

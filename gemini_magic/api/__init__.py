@@ -1,0 +1,1 @@
+"""The Gemini API behind one seam: the client, the two backends, the one error boundary."""

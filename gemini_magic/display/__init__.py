@@ -1,0 +1,1 @@
+"""How an answer looks: safe Markdown, labelled code and output, the streaming view."""

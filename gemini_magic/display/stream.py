@@ -1,0 +1,260 @@
+"""The streaming renderer: an answer shown part by part as it arrives.
+
+:class:`StreamView` shows each part of a streamed answer the moment it arrives.  Text
+goes into one Markdown output that is updated in place (a display handle), so a long
+answer grows where it started instead of adding an output per network chunk; code,
+execution results and images get an output each.  Only the output that is still
+growing is ever re-sent, and nothing parses Markdown in Python: the front end does.
+
+Not every front end renders updates: terminal IPython (and ``ipython script.ipy``)
+prints each update as a new copy of the whole text.  There the view writes the new
+characters of a growing text only, so the answer is printed once, as it arrives
+(:func:`supports_live_updates` tells which kind of front end a shell has).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from gemini_magic.display.blocks import (
+    MAX_TEXT_CHARS,
+    WARNING,
+    Block,
+    IncompleteMarker,
+    MarkdownText,
+    Notice,
+    ThoughtSummary,
+    UnsupportedPart,
+    inline_data_block,
+)
+from gemini_magic.display.execution import CodeBlock, ExecutionOutput
+from gemini_magic.display.footer import Footer, FooterLine
+from gemini_magic.errors import ConfigurationError
+from gemini_magic.text import enum_text, outcome_name
+
+if TYPE_CHECKING:
+    from google.genai import types
+
+
+class _NoHandle:
+    """Stands in for a display handle when nothing is shown (render_blocks)."""
+
+    def update(self, obj: Any, **kwargs: Any) -> None:
+        """Nothing to update: the caller reads the blocks."""
+
+
+def _no_display(obj: Any, **kwargs: Any) -> _NoHandle:
+    return _NoHandle()
+
+
+class _Printed:
+    """Stands in for a display handle where updates are not rendered: writes what is new.
+
+    The plain text of a growing block only ever extends what it was (text appended, a
+    fold note added once), so what is new is what lies past the part already written.
+    """
+
+    def __init__(self, write: Callable[[str], Any], plain: str) -> None:
+        self._write = write
+        self._written = ""
+        self._emit(plain)
+
+    def _emit(self, plain: str) -> None:
+        new = plain[len(self._written) :]
+        if new:
+            self._write(new)
+            self._written = plain
+
+    def update(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Write the characters ``data``'s plain text adds to what was written."""
+        self._emit(data["text/plain"])
+
+    def close(self) -> None:
+        """End the line, so that whatever is shown next starts on its own."""
+        if self._written and not self._written.endswith("\n"):
+            self._write("\n")
+
+
+def _write_stdout(text: str) -> None:
+    # sys.stdout looked up on each call: IPython and capture_output replace it.
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def supports_live_updates(shell: Any) -> bool:
+    """Whether the front end of ``shell`` renders a display update in place.
+
+    ipykernel's ``ZMQDisplayPublisher`` sends ``update_display_data``, which notebooks,
+    JupyterLab and VS Code apply to the output already shown.  IPython's own
+    ``DisplayPublisher`` (terminal IPython, ``ipython script.ipy``) prints the plain text
+    of every update again.  A publisher that replaces ``publish`` (ipykernel's,
+    ``capture_output``'s, another front end's) is taken to handle updates.
+    """
+    from IPython.core.displaypub import DisplayPublisher
+
+    publisher = getattr(shell, "display_pub", None)
+    if publisher is None:
+        return False
+    return type(publisher).publish is not DisplayPublisher.publish
+
+
+def _code_language(code: types.ExecutableCode) -> str:
+    language = enum_text(code.language, "python")
+    return "python" if language == "LANGUAGE_UNSPECIFIED" else language.lower()
+
+
+#: The ``part_metadata`` key of a part that stands for an unknown Interactions step.
+UNKNOWN_KEY = "gemini_magic_unknown"
+
+
+def _part_kind(part: types.Part) -> str:
+    unknown = (part.part_metadata or {}).get(UNKNOWN_KEY)
+    if unknown:  # an Interactions step or delta this version does not know
+        return f"Interactions {unknown}"
+    for name in type(part).model_fields:
+        if name not in ("thought", "thought_signature") and getattr(part, name) is not None:
+            return name
+    return "empty"
+
+
+class StreamView:
+    """Shows an answer part by part as it streams, each output updated in place.
+
+    ``add`` is called for every part of every chunk, in order.  Adjacent text parts
+    (and adjacent thought parts) grow one output through its display handle; every
+    other part gets an output of its own.  Feeding all parts at once and then calling
+    ``finish`` gives the same outputs as streaming them, so non-streaming mode uses the
+    same class.
+
+    With ``live_updates=False`` (a front end that does not render updates) a growing
+    text is written to ``write`` (standard output by default) as it grows, new
+    characters only, and every other part is displayed once, in order, as before.
+    """
+
+    def __init__(
+        self,
+        *,
+        show_thoughts: bool = False,
+        max_output_lines: int = 200,
+        max_output_chars: int = 20_000,
+        max_text_chars: int = MAX_TEXT_CHARS,
+        display: Callable[..., Any] | None = None,
+        live_updates: bool = True,
+        write: Callable[[str], Any] = _write_stdout,
+    ) -> None:
+        if max_output_lines < 1 or max_output_chars < 1:
+            raise ConfigurationError(
+                "max_output_lines and max_output_chars must be at least 1, "
+                f"not {max_output_lines} and {max_output_chars}."
+            )
+        if display is None:
+            from IPython.display import display
+        self._display = display
+        self.live_updates = live_updates
+        self._write = write
+        self.show_thoughts = show_thoughts
+        self.max_output_lines = max_output_lines
+        self.max_output_chars = max_output_chars
+        # Raising max_output_chars (a trait) past the text limit raises that too.
+        self.max_text_chars = max(max_text_chars, max_output_chars)
+        self.blocks: list[Block] = []
+        self._growing: MarkdownText | ThoughtSummary | None = None
+        self._handle: Any = None
+
+    def _end_growing(self) -> None:
+        if self._growing is not None and not self.live_updates:
+            self._handle.close()
+        self._growing = None
+
+    def _show(self, block: Block) -> None:
+        self._end_growing()
+        self.blocks.append(block)
+        self._display(block)
+
+    def _grow(self, cls: type[MarkdownText] | type[ThoughtSummary], text: str) -> None:
+        growing = self._growing
+        if isinstance(growing, cls):
+            was_folded = isinstance(growing, MarkdownText) and growing.folded
+            growing.append(text)
+            if not was_folded:  # a folded output no longer changes
+                # The bundle as is (raw): the formatter would only find it again, and
+                # this runs once per streamed event.
+                data, metadata = growing._repr_mimebundle_()
+                self._handle.update(data, raw=True, metadata=metadata)
+            return
+        self._end_growing()
+        block = (
+            MarkdownText(text, max_chars=self.max_text_chars) if cls is MarkdownText else cls(text)
+        )
+        self.blocks.append(block)
+        self._growing = block
+        if self.live_updates:
+            self._handle = self._display(block, display_id=True)
+        else:
+            self._handle = _Printed(self._write, block._plain())
+
+    def add(self, part: types.Part) -> None:
+        """Show one streamed part (or grow the text output it continues)."""
+        limits = {"max_lines": self.max_output_lines, "max_chars": self.max_output_chars}
+        if part.text is not None:
+            if not part.text or (part.thought and not self.show_thoughts):
+                return
+            self._grow(ThoughtSummary if part.thought else MarkdownText, part.text)
+        elif part.executable_code is not None:
+            code = part.executable_code
+            self._show(CodeBlock(code.code or "", _code_language(code), **limits))
+        elif part.code_execution_result is not None:
+            result = part.code_execution_result
+            self._show(ExecutionOutput(outcome_name(result.outcome), result.output or "", **limits))
+        elif part.inline_data is not None:
+            self._show(inline_data_block(part.inline_data))
+        elif _part_kind(part) != "empty":
+            self._show(UnsupportedPart(_part_kind(part)))
+
+    def show(self, block: Block) -> None:
+        """Show a block the answer's parts do not make (the search sources)."""
+        self._show(block)
+
+    def notice(self, text: str) -> None:
+        """Show a one-line note (before the answer: what was sent, a hint)."""
+        self._show(Notice(text))
+
+    def finish(self, footer: Footer) -> None:
+        """Show the last line: model, usage, offline label (latency in metadata)."""
+        self._show(FooterLine(footer))
+
+    def abort(self, reason: str, *, interrupted: bool = False) -> None:
+        """Keep what was shown and mark it incomplete.
+
+        ``interrupted`` (the user stopped the kernel) gives a fixed line saying the
+        answer was not added to the conversation; otherwise ``reason`` is quoted.
+        """
+        if interrupted:
+            text = (
+                f"{WARNING} Interrupted: the answer above is incomplete and was not added "
+                "to the conversation"
+            )
+        else:
+            text = f"{WARNING} Answer incomplete: {reason}"
+        self._show(IncompleteMarker(text))
+
+
+def render_blocks(
+    parts: Iterable[types.Part],
+    *,
+    show_thoughts: bool = False,
+    max_output_lines: int = 200,
+    max_output_chars: int = 20_000,
+) -> list[Block]:
+    """The display objects a whole answer becomes (the same as when it streamed)."""
+    view = StreamView(
+        show_thoughts=show_thoughts,
+        max_output_lines=max_output_lines,
+        max_output_chars=max_output_chars,
+        display=_no_display,
+    )
+    for part in parts:
+        view.add(part)
+    return view.blocks

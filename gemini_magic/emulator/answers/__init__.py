@@ -1,0 +1,1 @@
+"""What the emulated model answers: scripted replies, the analyst, the sandbox, faults."""

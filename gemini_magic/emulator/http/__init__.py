@@ -1,0 +1,1 @@
+"""The emulator's HTTP side: the server, the routing, one module per group of routes."""

@@ -1,0 +1,1 @@
+"""What the emulated service keeps: uploaded files, context caches, stored interactions."""

@@ -1,0 +1,1 @@
+"""What a prompt sends: its text, and the values it names as attachments."""

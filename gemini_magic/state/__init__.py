@@ -1,0 +1,1 @@
+"""What outlives a turn: the conversations and the history file beside the notebook."""
