@@ -7,17 +7,13 @@ needed and these requests are not logged.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from gemini_magic.emulator.http.exchange import Exchange
 from gemini_magic.emulator.wire import codec as wire
 from gemini_magic.emulator.wire.codec import RequestError
 from gemini_magic.errors import GeminiMagicError
 
-if TYPE_CHECKING:
-    from gemini_magic.emulator.http.server import Handler
 
-
-def serve(handler: Handler, action: str) -> None:
+def serve(handler: Exchange, action: str) -> None:
     """Run one control action; a bad one is a 400 that says why."""
     emulator, method, raw = handler.emulator, handler.method, handler.raw
     body = wire.parse_json(raw) if raw.strip() else {}

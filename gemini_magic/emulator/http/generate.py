@@ -12,17 +12,15 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.emulator.answers.faults import Fault
 from gemini_magic.emulator.answers.model import reply_for
+from gemini_magic.emulator.http.exchange import Exchange
 from gemini_magic.emulator.store.caches import CACHED_ONLY, NOT_ALLOWED_WITH_CACHE, StoredCache
 from gemini_magic.emulator.wire import codec as wire
 from gemini_magic.emulator.wire.codec import RequestError
 from gemini_magic.emulator.wire.tokens import count_tokens, usage_metadata
-
-if TYPE_CHECKING:
-    from gemini_magic.emulator.http.server import Handler
 
 THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH")
 
@@ -30,7 +28,7 @@ MALFORMED = b'data: {"candidates": [{"content": \r\n\r\n'
 """The broken event of the ``malformed_event`` fault (not JSON)."""
 
 
-def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+def serve(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     """Answer one generateContent or streamGenerateContent request."""
     emulator = handler.emulator
     model, stream = route.group(2), route.group(3).startswith("stream")
@@ -78,7 +76,7 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
 
 
 def _stream(
-    handler: Handler,
+    handler: Exchange,
     request: wire.GenerateRequest,
     parts: Iterator[dict[str, Any]],
     envelope: dict[str, str],
@@ -159,7 +157,7 @@ def _shown(
             yield {k: v for k, v in part.items() if k != "citations"}
 
 
-def _cache_for(handler: Handler, model: str, body: dict[str, Any]) -> StoredCache:
+def _cache_for(handler: Exchange, model: str, body: dict[str, Any]) -> StoredCache:
     """The cache a generateContent request names, checked as the service checks it."""
     if any(body.get(key) for key in CACHED_ONLY):
         raise RequestError(400, NOT_ALLOWED_WITH_CACHE)

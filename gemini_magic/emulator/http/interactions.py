@@ -17,25 +17,23 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.emulator.answers.faults import Fault
 from gemini_magic.emulator.answers.model import reply_for
 from gemini_magic.emulator.answers.steps import Event, StepWriter, step_events
+from gemini_magic.emulator.http.exchange import Exchange
 from gemini_magic.emulator.store.interactions import StoredInteraction, owner_of
 from gemini_magic.emulator.wire import codec as wire
 from gemini_magic.emulator.wire.codec import RequestError
 from gemini_magic.emulator.wire.interactions import CreateRequest, as_contents, parse_create
 from gemini_magic.emulator.wire.tokens import count_tokens, interaction_usage
 
-if TYPE_CHECKING:
-    from gemini_magic.emulator.http.server import Handler
-
 MALFORMED = b'event: step.delta\ndata: {"event_type": "step.delta", "index": \n\n'
 """The broken event of the ``malformed_event`` fault (its data is not JSON)."""
 
 
-def wants_stream(handler: Handler) -> bool:
+def wants_stream(handler: Exchange) -> bool:
     """Whether a create asks for a stream (read before the fault is chosen)."""
     if handler.method != "POST" or not handler.raw.strip():
         return False
@@ -46,7 +44,7 @@ def wants_stream(handler: Handler) -> bool:
     return isinstance(body, dict) and body.get("stream") is True
 
 
-def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+def serve(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     """Create, get, delete or cancel an interaction."""
     one, cancel, method = route.group(2), route.group(3), handler.method
     store, owner = handler.emulator.interactions, owner_of(handler.api_key)
@@ -69,7 +67,7 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
         raise RequestError(405, f"{method} is not allowed on {handler.url_path}.")
 
 
-def _create(handler: Handler, request: CreateRequest, fault: Fault | None) -> None:
+def _create(handler: Exchange, request: CreateRequest, fault: Fault | None) -> None:
     emulator = handler.emulator
     store, owner = emulator.interactions, owner_of(handler.api_key)
     previous = request.previous_interaction_id
@@ -143,7 +141,7 @@ class _Turn:
 
 
 def _stream(
-    handler: Handler,
+    handler: Exchange,
     turn: _Turn,
     made: Iterator[dict[str, Any]],
     model_request: wire.GenerateRequest,
@@ -174,7 +172,7 @@ def _stream(
     handler.end_stream()
 
 
-def _replay(handler: Handler, interaction: StoredInteraction) -> None:
+def _replay(handler: Exchange, interaction: StoredInteraction) -> None:
     """``get(id, stream=True)``: the stored interaction, input included, as a stream."""
     steps = interaction.input_steps + interaction.steps
     handler.start_stream()

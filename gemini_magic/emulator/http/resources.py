@@ -9,16 +9,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.emulator.answers.faults import Fault
+from gemini_magic.emulator.http.exchange import Exchange
 from gemini_magic.emulator.store.caches import CACHED_ONLY, StoredCache, expiry, minimum_tokens
 from gemini_magic.emulator.wire import codec as wire
 from gemini_magic.emulator.wire.codec import RequestError
 from gemini_magic.emulator.wire.tokens import count_tokens
-
-if TYPE_CHECKING:
-    from gemini_magic.emulator.http.server import Handler
 
 #: The models ``GET models`` lists (current ones first); generation answers for any name.
 LISTED_MODELS = (
@@ -33,14 +31,14 @@ LISTED_MODELS = (
 _TEXT = "text/plain; charset=utf-8"
 
 
-def _not_allowed(handler: Handler) -> RequestError:
+def _not_allowed(handler: Exchange) -> RequestError:
     return RequestError(405, f"{handler.method} is not allowed on {handler.url_path}.")
 
 
 # -- cachedContents -----------------------------------------------------------------
 
 
-def serve_caches(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+def serve_caches(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     """``cachedContents`` (create, list) and ``cachedContents/{id}`` (get, patch, delete)."""
     caches = handler.emulator.caches
     one, method = route.group(2), handler.method
@@ -61,7 +59,7 @@ def serve_caches(handler: Handler, route: re.Match[str], fault: Fault | None) ->
         raise _not_allowed(handler)
 
 
-def _create_cache(handler: Handler, body: dict[str, Any]) -> StoredCache:
+def _create_cache(handler: Exchange, body: dict[str, Any]) -> StoredCache:
     """Validate and count a cache as generateContent would, then store it."""
     emulator = handler.emulator
     model = body.get("model")
@@ -108,7 +106,7 @@ def _create_cache(handler: Handler, body: dict[str, Any]) -> StoredCache:
 # -- Files API ----------------------------------------------------------------------
 
 
-def serve_upload(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+def serve_upload(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     """The resumable upload: ``start`` hands out a URL, posting to it stores the file."""
     files, query, raw = handler.emulator.files, handler.query, handler.raw
     command = handler.headers.get("X-Goog-Upload-Command", "").lower()
@@ -145,7 +143,7 @@ def serve_upload(handler: Handler, route: re.Match[str], fault: Fault | None) ->
         handler.send_json(200, {"file": stored.resource(handler.base_url())}, final)
 
 
-def serve_files(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+def serve_files(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     """``files/{id}`` (get, delete) and ``files`` (list)."""
     files, one, method = handler.emulator.files, route.group(2), handler.method
     if one and method == "GET":
@@ -163,7 +161,7 @@ def serve_files(handler: Handler, route: re.Match[str], fault: Fault | None) -> 
 # -- models -------------------------------------------------------------------------
 
 
-def serve_models(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
+def serve_models(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     """``GET models`` and ``GET models/{name}``, as ``%gemini models`` asks them."""
     one = route.group(2)
     if one is None:
@@ -173,7 +171,7 @@ def serve_models(handler: Handler, route: re.Match[str], fault: Fault | None) ->
         handler.send_json(200, _model(handler, one))
 
 
-def _model(handler: Handler, name: str) -> dict[str, Any]:
+def _model(handler: Exchange, name: str) -> dict[str, Any]:
     return {
         "name": f"models/{name}",
         "version": handler.emulator.offline_mark,

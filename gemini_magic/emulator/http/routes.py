@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gemini_magic.emulator.answers.faults import (
     CACHES,
@@ -25,11 +24,9 @@ from gemini_magic.emulator.answers.faults import (
 from gemini_magic.emulator.http import generate as generate_routes
 from gemini_magic.emulator.http import interactions as interaction_routes
 from gemini_magic.emulator.http import resources as resource_routes
+from gemini_magic.emulator.http.exchange import Exchange
 from gemini_magic.emulator.wire.codec import GENERATE_ERRORS, ErrorDialect, RequestError
 from gemini_magic.emulator.wire.interactions import INTERACTION_ERRORS
-
-if TYPE_CHECKING:
-    from gemini_magic.emulator.http.server import Handler
 
 _VERSION = r"(v1|v1beta|v1alpha)"
 _NO_KEY = (
@@ -37,8 +34,8 @@ _NO_KEY = (
     "Please use API key or other form of API consumer identity to call this API."
 )
 
-Serve = Callable[["Handler", re.Match[str], Fault | None], None]
-FaultKind = Callable[["Handler", re.Match[str]], str | None]
+Serve = Callable[[Exchange, re.Match[str], Fault | None], None]
+FaultKind = Callable[[Exchange, re.Match[str]], str | None]
 
 
 @dataclass(frozen=True)
@@ -56,16 +53,16 @@ def _fixed(kind: str | None) -> FaultKind:
     return lambda handler, match: kind
 
 
-def _generate_kind(handler: Handler, match: re.Match[str]) -> str:
+def _generate_kind(handler: Exchange, match: re.Match[str]) -> str:
     return STREAM if match.group(3).startswith("stream") else GENERATE
 
 
-def _upload_kind(handler: Handler, match: re.Match[str]) -> str | None:
+def _upload_kind(handler: Exchange, match: re.Match[str]) -> str | None:
     # The upload-data step takes no faults: the SDK retries it with sleeps.
     return None if "upload_id" in handler.query else FILES
 
 
-def _interaction_kind(handler: Handler, match: re.Match[str]) -> str:
+def _interaction_kind(handler: Exchange, match: re.Match[str]) -> str:
     if match.group(2) is not None:
         return INTERACT_MANAGE
     return INTERACT_STREAM if interaction_routes.wants_stream(handler) else INTERACT
@@ -114,7 +111,7 @@ ROUTES = (
 )
 
 
-def serve(handler: Handler) -> None:
+def serve(handler: Exchange) -> None:
     """Answer one API request (anything outside ``/_emulator/``)."""
     path, method = handler.url_path, handler.method
     route, match = next(
