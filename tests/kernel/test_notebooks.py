@@ -24,9 +24,9 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from wire_helpers import interaction_requests
 
 from gemini_magic.emulator import Emulator
+from tests.helpers.wire import interaction_requests
 
 SALES = (
     "%%py\nimport pandas as pd\n"

@@ -10,9 +10,9 @@ import pytest
 from google import genai
 from google.genai import _interactions as ix  # the Interactions client's errors
 from google.genai import interactions as it  # its types
-from interaction_helpers import MODEL, REPLIES, control, make_client, output_texts, raw
 
 from gemini_magic.emulator import OFFLINE_MARK, Emulator
+from tests.helpers.interaction import MODEL, REPLIES, control, make_client, output_texts, raw
 
 
 @pytest.fixture

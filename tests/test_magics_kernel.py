@@ -7,10 +7,11 @@ import json
 
 import nbformat
 import pytest
-from magic_helpers import png_size
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from wire_helpers import input_texts, interaction_requests
+
+from tests.helpers.magic import png_size
+from tests.helpers.wire import input_texts, interaction_requests
 
 
 def notebook(*sources: str) -> nbformat.NotebookNode:

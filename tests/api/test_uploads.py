@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import file_uris, generate_requests, inline_blobs, parts_of
 
 from gemini_magic.inputs.frames import to_csv_bytes
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import file_uris, generate_requests, inline_blobs, parts_of
 
 #: A text-only scripted answer: no code runs, so a many-turn test stays fast.
 PLAIN = [{"match": ".", "parts": [{"text": "Noted."}]}]

@@ -14,11 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
 from PIL import Image
-from wire_helpers import generate_requests, inline_blobs, interaction_requests
 
 from gemini_magic.errors import AttachmentError, GeminiMagicError, UsageError
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests, inline_blobs, interaction_requests
 
 SEARCH_REPLY = [
     {

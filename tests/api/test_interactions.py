@@ -10,12 +10,12 @@ import json
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
 from traitlets import TraitError
-from wire_helpers import generate_requests, input_texts, interaction_requests
 
 from gemini_magic.errors import GeminiAPIError, UsageError
 from gemini_magic.models import DEFAULT_MODEL
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests, input_texts, interaction_requests
 
 SALES = pd.DataFrame({"region": ["north", "south", "north"], "revenue": [10, 20, 30]})
 

@@ -5,7 +5,7 @@ output, history, is_complete and completion samples) with the ``gemini`` kernels
 the second part checks the routing a notebook user relies on: ``%%py`` shares the
 namespace, magics and ``!`` run as in IPython, silent requests are not prompts, and a
 prompt that fails makes the cell fail.  Prompts that reach the emulator are in
-test_kernel_notebooks.py.
+tests/kernel/test_notebooks.py.
 """
 
 from __future__ import annotations

@@ -286,7 +286,7 @@ def test_importing_the_emulator_stays_cheap():
         "print(sorted(m for m in ('pandas', 'matplotlib', 'google.genai', 'yaml')"
         " if m in sys.modules))"
     )
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, check=True
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from reliability_helpers import INCOMPLETE, REPLIES
-from wire_helpers import generate_requests, texts, user_prompts
 
 from gemini_magic.errors import GeminiAPIError, GeminiConnectionError, GeminiTimeoutError
+from tests.helpers.magic import run_cell
+from tests.helpers.reliability import INCOMPLETE, REPLIES
+from tests.helpers.wire import generate_requests, texts, user_prompts
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ import pytest
 from google import genai
 from google.genai import _interactions as ix  # the Interactions client's errors
 from google.genai import interactions as it  # its types
-from interaction_helpers import (
+from PIL import Image
+
+from gemini_magic.emulator import OFFLINE_MARK, Emulator
+from tests.helpers.interaction import (
     CODE,
     CSV,
     MODEL,
@@ -25,9 +28,6 @@ from interaction_helpers import (
     output_texts,
     step_types,
 )
-from PIL import Image
-
-from gemini_magic.emulator import OFFLINE_MARK, Emulator
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_bad_input_is_an_invalid_request(emulator, client):
 def test_the_command_line_emulator_serves_both_apis(tmp_path):
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(REPLIES), encoding="utf-8")
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     command = [sys.executable, "-m", "gemini_magic.emulator", "--replies", str(replies)]
     server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
     try:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_helpers import REPLIES, TIMEOUT, Kernel, shown_text
-from wire_helpers import input_texts, interaction_requests
+
+from tests.helpers.reliability import REPLIES, TIMEOUT, Kernel, shown_text
+from tests.helpers.wire import input_texts, interaction_requests
 
 #: Stream events before the stall: on the Interactions API (the default) the story's first
 #: words come after interaction.created, the status update, the thought step and the start

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from markdown_helpers import HOSTILE, code_blocks, dangers, renderers
 
 from gemini_magic.display.markdown import SafeMarkdown, fenced, safe_markdown
+from tests.helpers.markdown import HOSTILE, code_blocks, dangers, renderers
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)

@@ -11,9 +11,9 @@ import pytest
 from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
-from markdown_helpers import code_blocks, dangers, render_html
 
 from gemini_magic.answer.response import ExecutionResult, GeminiResponse
+from tests.helpers.markdown import code_blocks, dangers, render_html
 
 
 def png_bytes(width_px: int, height_px: int) -> bytes:

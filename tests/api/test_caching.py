@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from google.genai import types
-from magic_helpers import run_cell
 from traitlets import TraitError
-from wire_helpers import generate_requests, texts
 
 from gemini_magic.api.caching import estimate_tokens, service_minimum
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests, texts
 
 PLAIN = [{"match": ".", "parts": [{"text": "Noted."}]}]
 

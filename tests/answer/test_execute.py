@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
 
 from gemini_magic.answer.execute import run_rebound
 from gemini_magic.answer.rebind import Binding, Rebound, rebind
 from gemini_magic.errors import CodeFailed
 from gemini_magic.inputs.prompt import prepare_prompt
+from tests.helpers.magic import run_cell
 
 SALES = Binding(("sales.csv", "input_file_0.csv"), "sales")
 

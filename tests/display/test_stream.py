@@ -16,12 +16,12 @@ from google.genai import types
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
-from markdown_helpers import HOSTILE, Dangers, boxes, dangers, render_html, renderers
 
 from gemini_magic.display.blocks import image_dimensions
 from gemini_magic.display.footer import Footer
 from gemini_magic.display.stream import StreamView, render_blocks, supports_live_updates
 from gemini_magic.errors import ConfigurationError
+from tests.helpers.markdown import HOSTILE, Dangers, boxes, dangers, render_html, renderers
 
 
 @pytest.fixture(scope="module")

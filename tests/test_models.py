@@ -6,11 +6,11 @@ import sys
 import types
 
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import interaction_requests
 
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.models import DEFAULT_MODEL, answered_by_note, listing, status
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import interaction_requests
 
 
 def test_a_reply_from_another_model_is_named_in_one_line(ix, emulator):

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
 
 from gemini_magic.answer.reads import KINDS
 from gemini_magic.answer.rebind import HEADER
 from gemini_magic.command.run import _TYPES
 from gemini_magic.errors import CodeFailed, UsageError
+from tests.helpers.magic import run_cell
 
 SUM = (
     "import pandas as pd\ndf = pd.read_csv('sales.csv')\n"

@@ -11,10 +11,10 @@ import time
 
 import pandas as pd
 import pytest
-from magic_helpers import decode_png, png_size, run_cell
-from wire_helpers import generate_requests, inline_blobs, interaction_requests, texts
 
 from gemini_magic.errors import ConfigurationError, GeminiAPIError, ReferenceNotFound
+from tests.helpers.magic import decode_png, png_size, run_cell
+from tests.helpers.wire import generate_requests, inline_blobs, interaction_requests, texts
 
 SALES = pd.DataFrame(
     {

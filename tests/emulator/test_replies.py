@@ -19,7 +19,7 @@ from gemini_magic.emulator.answers.replies import load_replies
 from gemini_magic.errors import ConfigurationError
 
 MODEL = "gemini-2.5-flash"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 YAML_REPLIES = """\
 replies:
   - match: "squares? up to (\\\\d+)"
