@@ -10,7 +10,6 @@ from google import genai
 from google.genai import types
 from PIL import Image
 
-from gemini_magic.emulator import Emulator
 from gemini_magic.emulator.answers.analyst import plan
 from gemini_magic.emulator.wire.codec import Attachment
 
@@ -35,11 +34,6 @@ def sales() -> pd.DataFrame:
             "units": [3, 14, 2, 8, 1, 5, 9],
         }
     )
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    return genai.Client()
 
 
 def ask(client: genai.Client, frame: pd.DataFrame, prompt: str) -> list[types.Part]:

@@ -17,7 +17,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from gemini_magic.emulator import OFFLINE_MARK, Emulator
+from gemini_magic.emulator import OFFLINE_MARK
 
 MODEL = "gemini-2.5-flash"
 CODE_EXECUTION = types.GenerateContentConfig(
@@ -33,12 +33,6 @@ FACTORIAL = [
         ],
     }
 ]
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    """A client built from the environment the fixture set, as users build theirs."""
-    return genai.Client()
 
 
 def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -10,8 +10,6 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from gemini_magic.emulator import Emulator
-
 MODEL = "gemini-2.5-flash"
 CSV = b"x,y\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(1500))  # 17 KB: ~4k tokens
 TOOLS = [types.Tool(code_execution=types.ToolCodeExecution())]
@@ -19,9 +17,9 @@ REPLY = [{"match": ".", "parts": [{"text": "A short answer."}]}]
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    emulator.set_replies(REPLY)
-    return genai.Client()
+def replies() -> list[dict]:
+    """The script the `client` fixture gives the emulator."""
+    return REPLY
 
 
 def upload(client: genai.Client, data: bytes = CSV) -> types.File:

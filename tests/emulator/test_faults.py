@@ -21,9 +21,9 @@ REPLIES = [{"match": "tell", "parts": [{"text": LONG_TEXT}]}]
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    emulator.set_replies(REPLIES)
-    return genai.Client()
+def replies() -> list[dict]:
+    """The script the `client` fixture gives the emulator."""
+    return REPLIES
 
 
 def control(emulator: Emulator, action: str, body: dict[str, Any] | None = None) -> Any:

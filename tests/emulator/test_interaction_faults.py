@@ -7,19 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from google import genai
 from google.genai import _interactions as ix  # the Interactions client's errors
 from google.genai import interactions as it  # its types
 
-from gemini_magic.emulator import OFFLINE_MARK, Emulator
+from gemini_magic.emulator import OFFLINE_MARK
 from tests.helpers.interaction import MODEL, REPLIES, control, make_client, output_texts, raw
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    """An SDK client on the emulator, without the SDK's retries (faults show at once)."""
-    emulator.set_replies(REPLIES)
-    return make_client(emulator)
+def replies() -> list[dict]:
+    """The script the `client` fixture gives the emulator."""
+    return REPLIES
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from google.genai import _interactions as ix  # the Interactions client's errors
 from google.genai import interactions as it  # its types
 from PIL import Image
 
-from gemini_magic.emulator import OFFLINE_MARK, Emulator
+from gemini_magic.emulator import OFFLINE_MARK
 from tests.helpers.interaction import (
     CODE,
     CSV,
@@ -31,10 +31,9 @@ from tests.helpers.interaction import (
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    """An SDK client on the emulator, without the SDK's retries (faults show at once)."""
-    emulator.set_replies(REPLIES)
-    return make_client(emulator)
+def replies() -> list[dict]:
+    """The script the `client` fixture gives the emulator."""
+    return REPLIES
 
 
 def test_create_runs_the_scripted_code_and_returns_typed_steps(emulator, client):

@@ -19,11 +19,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
-from google import genai
 from google.genai import types
 from PIL import Image
-
-from gemini_magic.emulator import Emulator
 
 MODEL = "gemini-3-flash-preview"
 CANNOT_SEE = "cannot see what an image shows"
@@ -48,14 +45,6 @@ def pdf_bytes() -> bytes:
     figure.savefig(out, format="pdf")
     plt.close(figure)
     return out.getvalue()
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    return genai.Client(
-        api_key="test-media",
-        http_options={"base_url": emulator.url, "retry_options": {"attempts": 1}},
-    )
 
 
 def generate_output(response: types.GenerateContentResponse) -> tuple[str, str]:

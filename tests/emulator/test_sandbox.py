@@ -6,7 +6,6 @@ import io
 import time
 from pathlib import Path
 
-import pytest
 from google import genai
 from google.genai import types
 from PIL import Image
@@ -19,11 +18,6 @@ MODEL = "gemini-2.5-flash"
 CODE_EXECUTION = types.GenerateContentConfig(
     tools=[types.Tool(code_execution=types.ToolCodeExecution())]
 )
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    return genai.Client()
 
 
 def run(emulator: Emulator, client: genai.Client, code: str) -> list[types.Part]:

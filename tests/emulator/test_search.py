@@ -6,11 +6,9 @@ A script declares the queries and sources of a search; the emulator never invent
 from __future__ import annotations
 
 import pytest
-from google import genai
 from google.genai import interactions as it
 from google.genai import types
 
-from gemini_magic.emulator import Emulator
 from gemini_magic.emulator.answers.replies import load_replies
 from gemini_magic.errors import ConfigurationError
 
@@ -41,12 +39,9 @@ NOT_OFFLINE = "Google Search is not available in the offline emulator"
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> genai.Client:
-    emulator.set_replies(REPLIES)
-    return genai.Client(
-        api_key="test-search",
-        http_options={"base_url": emulator.url, "retry_options": {"attempts": 1}},
-    )
+def replies() -> list[dict]:
+    """The script the `client` fixture gives the emulator."""
+    return REPLIES
 
 
 def test_generate_content_reports_the_scripted_search_as_grounding_metadata(client):
