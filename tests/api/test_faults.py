@@ -85,34 +85,35 @@ def test_5xx_is_retried_a_bounded_number_of_times_then_a_clear_error(ip, emu, co
     assert_next_prompt_works_without_the_failed_turn(ip, emu, "Tell a story.")
 
 
-def test_400_is_not_retried_and_quotes_the_service(ip, emu):
+@pytest.mark.parametrize(
+    ("code", "options", "message", "said", "hints"),
+    [
+        pytest.param(
+            400, "", "Bad field 'txet'.", "Bad field 'txet'.", [], id="400-quotes-the-service"
+        ),
+        pytest.param(403, "", None, "403", ["GEMINI_API_KEY"], id="403-bad-key"),
+        pytest.param(
+            404,
+            " -m gemini-9-ultra",
+            None,
+            "404",
+            ["%gemini models", "--model"],
+            id="404-unknown-model",
+        ),
+    ],
+)
+def test_a_client_error_is_not_retried_and_says_what_to_do(
+    ip, emu, code, options, message, said, hints
+):
+    """400 quotes the service; 403 points at the key; 404 at how to list the models."""
     start_with_one_good_turn(ip)
-    emu.inject("status", code=400, message="Bad field 'txet'.", count=1)
-    run = run_cell(ip, "%%gemini\nTell a story.")
+    emu.inject("status", code=code, message=message, count=1)
+    run = run_cell(ip, f"%%gemini{options}\nTell a story.")
     assert isinstance(run.error, GeminiAPIError)
-    assert run.error.code == 400
-    assert "Bad field 'txet'." in str(run.error)
+    assert run.error.code == code
+    assert said in run.error.message
+    assert all(hint in (run.error.hint or "") for hint in hints)
     assert len(generate_requests(emu)) == 2
-    assert_next_prompt_works_without_the_failed_turn(ip, emu, "Tell a story.")
-
-
-def test_403_bad_key_gives_a_key_hint_and_is_not_retried(ip, emu):
-    start_with_one_good_turn(ip)
-    emu.inject("status", code=403, count=1)
-    run = run_cell(ip, "%%gemini\nTell a story.")
-    assert isinstance(run.error, GeminiAPIError)
-    assert run.error.code == 403
-    assert "GEMINI_API_KEY" in run.error.hint
-    assert len(generate_requests(emu)) == 2
-    assert_next_prompt_works_without_the_failed_turn(ip, emu, "Tell a story.")
-
-
-def test_404_unknown_model_hints_how_to_list_models(ip, emu):
-    start_with_one_good_turn(ip)
-    emu.inject("status", code=404, count=1)
-    run = run_cell(ip, "%%gemini -m gemini-9-ultra\nTell a story.")
-    assert isinstance(run.error, GeminiAPIError)
-    assert "%gemini models" in run.error.hint and "--model" in run.error.hint
     assert_next_prompt_works_without_the_failed_turn(ip, emu, "Tell a story.")
 
 
