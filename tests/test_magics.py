@@ -288,19 +288,25 @@ def test_first_text_is_shown_before_the_stream_ends(ip, emulator):
 def test_second_prompt_carries_the_first_turn_with_its_code_parts(ip, emulator):
     ip.user_ns["sales"] = SALES
     assert run_cell(ip, "%%gemini\nWhat is the mean revenue in {sales}?").success
+    first = ip.user_ns["_gemini"]
     assert run_cell(ip, "%%gemini\nAnd the total?").success
     _first, second = generate_requests(emulator)
     contents = second.body["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     model_parts = contents[1]["parts"]
-    assert any("executableCode" in p for p in model_parts)
-    assert any("codeExecutionResult" in p for p in model_parts)
-    texts = [p for p in model_parts if "text" in p]
-    assert len(texts) == 1 or all(
-        "executableCode" in model_parts[i + 1] or "codeExecutionResult" in model_parts[i + 1]
-        for i, p in enumerate(model_parts[:-1])
-        if "text" in p
-    )
+    # The streamed chunks go back as one part per run, in the order they were answered:
+    # the text before the code, the code, its result, the text after.
+    kinds = ("text", "executableCode", "codeExecutionResult")
+    assert [kind for part in model_parts for kind in kinds if kind in part] == [
+        "text",
+        "executableCode",
+        "codeExecutionResult",
+        "text",
+    ]
+    before, code, result, after = model_parts
+    assert code["executableCode"]["code"] == first.code[0]
+    assert result["codeExecutionResult"]["output"] == first.results[0].output
+    assert f"{before['text'].strip()}\n\n{after['text'].strip()}" == first.text
 
 
 def test_a_failed_turn_leaves_no_trace_and_the_next_prompt_works(ip, emulator):

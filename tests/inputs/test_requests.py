@@ -149,8 +149,12 @@ def test_search_shows_queries_sources_and_a_sanitised_entry_point(shell, emulato
     run = run_cell(shell, "%%gemini --search\nWhat is the population of Lyon?")
     assert run.success, run.error
     request = _last_request(emulator)
-    tools = json.dumps(request.body.get("tools"))
-    assert "google_search" in tools or "googleSearch" in tools
+    search_tool = {
+        "interactions": {"type": "google_search"},
+        "generate_content": {"googleSearch": {}},
+    }
+    api = shell.magics_manager.registry["GeminiMagics"].api
+    assert search_tool[api] in request.body["tools"]
     (search,) = [o for o in run.outputs if "gemini-magic-search" in o.get("text/html", "")]
     assert "population of Lyon" in search["text/html"]
     assert 'href="https://www.insee.fr/fr/statistiques/lyon"' in search["text/html"]
