@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import generate_requests, inline_blobs, interaction_requests
 
 from gemini_magic.errors import GeminiMagicError, UsageError
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests, inline_blobs, interaction_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gemini_magic"
