@@ -14,7 +14,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from gemini_magic.answer.rebind import HEADER, Binding, Rebound, rebind
+from gemini_magic.answer.binding import Binding
+from gemini_magic.answer.rebind import HEADER, Rebound, rebind
 from gemini_magic.errors import UsageError
 from gemini_magic.text import OUTCOME_OK, outcome_name
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
+from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.execute import run_rebound
-from gemini_magic.answer.rebind import Binding, check_expression
+from gemini_magic.answer.names import check_expression
 from gemini_magic.answer.response import GeminiResponse
 from gemini_magic.answer.runnable import code_blocks, runnable
 from gemini_magic.display.blocks import Notice
