@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Configured:
-    """The traits the commands read (``%config GeminiMagics``), as they were."""
+    """The traits the commands read (``%config GeminiMagics``), when the command began."""
 
     model: str
     api: str

@@ -85,8 +85,9 @@ def _follow(context: Context, widget: Any, name: str, show: Callable[[Any], None
     """Link ``widget`` to the trait ``name`` both ways, as ``traitlets.link`` would.
 
     The user's edit goes through the setter; a change of the trait is shown with
-    ``show``.  While it is being shown, the widget's own change is not an edit (a slider
-    that rounds a value must not write the rounded one back).
+    ``show``.  While it is being shown, the widget's own changes are not edits: the
+    picker passes through other values while it gains an option, and none of them may
+    be written back to the trait.
     """
     showing: list[bool] = []
 
