@@ -53,7 +53,7 @@ def pdf_bytes() -> bytes:
 @pytest.fixture
 def client(emulator: Emulator) -> genai.Client:
     return genai.Client(
-        api_key="test-media",
+        api_key=emulator.key,
         http_options={"base_url": emulator.url, "retry_options": {"attempts": 1}},
     )
 

@@ -44,7 +44,7 @@ NOT_OFFLINE = "Google Search is not available in the offline emulator"
 def client(emulator: Emulator) -> genai.Client:
     emulator.set_replies(REPLIES)
     return genai.Client(
-        api_key="test-search",
+        api_key=emulator.key,
         http_options={"base_url": emulator.url, "retry_options": {"attempts": 1}},
     )
 
