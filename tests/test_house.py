@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import generate_requests, inline_blobs
 
 from gemini_magic.errors import GeminiMagicError, UsageError
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests, inline_blobs
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gemini_magic"
 
