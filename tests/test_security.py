@@ -274,6 +274,7 @@ def test_the_key_leaks_nowhere_through_every_fault(ip, emulator, monkeypatch, tm
             seen.append("".join(traceback.format_exception(error)))
             seen.append(getattr(error, "_render_traceback_", lambda: [])())
         emulator.reset()  # ends a stall, clears what is left of the fault
+        emulator.add_key(SECRET)  # and the keys it was told to accept
     assert run_cell(ip, "%%gemini -o answer\nSay hello.").success
     magics = ip.magics_manager.registry["GeminiMagics"]
     seen += [
