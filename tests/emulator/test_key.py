@@ -24,6 +24,7 @@ from google.genai import _interactions_errors as ix
 from google.genai import errors
 
 from gemini_magic.emulator import Emulator
+from gemini_magic.errors import GeminiAPIError
 from tests.helpers.magic import run_cell
 
 MODEL = "gemini-3-flash-preview"
@@ -229,6 +230,19 @@ def test_the_sdk_reads_a_wrong_key_as_the_service_s_invalid_key_error(emulator):
         stranger.interactions.create(model=MODEL, input="hello")
     assert refused.value.body == BAD_KEY
     assert emulator.log == []
+
+
+@pytest.mark.parametrize("shell", ["ip", "ix"])
+def test_a_wrong_key_fails_the_prompt_with_the_key_hint_on_both_apis(
+    shell, emulator, marked, monkeypatch, request
+):
+    ip = request.getfixturevalue(shell)  # generateContent, then Interactions
+    monkeypatch.setenv("GEMINI_API_KEY", "made-up-key")
+    run = run_cell(ip, "%%gemini\nwrite the marker")
+    assert isinstance(run.error, GeminiAPIError), run.error
+    assert (run.error.code, run.error.service_message) == (400, BAD_KEY_MESSAGE)
+    assert "GEMINI_API_KEY" in run.error.hint and "made-up-key" not in str(run.error)
+    assert not marked.exists() and emulator.log == []
 
 
 def test_each_emulator_makes_its_own_long_random_key():
