@@ -68,3 +68,47 @@ def input_texts(body: dict[str, Any]) -> list[str]:
             if isinstance(block, dict) and block.get("type") == "text":
                 found.append(block["text"])
     return found
+
+
+def prompt_requests(emulator: Any) -> list[Any]:
+    """The prompts that reached the emulator on either API, in order."""
+    return [
+        r
+        for r in emulator.log
+        if "generatecontent" in r.path.lower()
+        or (r.method == "POST" and r.path.endswith("/interactions"))
+    ]
+
+
+def conversation_prompts(emulator: Any) -> list[str]:
+    """The prompts of the conversation the last prompt continued, oldest first, on either API.
+
+    On generateContent the request carries the conversation; on Interactions the service
+    keeps it, so the request's own input is read after the user input of the interactions
+    it continues (``previous_interaction_id``, as the emulator stored them).
+    """
+    last = prompt_requests(emulator)[-1].body
+    if "contents" in last:
+        return user_prompts(last)
+    stored = {
+        interaction.interaction_id: interaction for interaction in emulator.interactions.list()
+    }
+    prompts = _step_prompts(last["input"])
+    previous = last.get("previous_interaction_id")
+    while previous is not None:
+        interaction = stored[previous]
+        prompts = _step_prompts(interaction.input_steps) + prompts
+        previous = interaction.previous_interaction_id
+    return prompts
+
+
+def _step_prompts(steps: Any) -> list[str]:
+    """The last text block of each user input step: the prompts, oldest first."""
+    if isinstance(steps, str):
+        return [steps]
+    prompts = []
+    for step in steps:
+        if step.get("type") == "user_input":
+            found = [b["text"] for b in step["content"] if b.get("type") == "text"]
+            prompts.append(found[-1] if found else "")
+    return prompts

@@ -18,7 +18,7 @@ from PIL import Image
 
 from gemini_magic.errors import AttachmentError, GeminiMagicError, UsageError
 from tests.helpers.magic import run_cell
-from tests.helpers.wire import generate_requests, inline_blobs, interaction_requests
+from tests.helpers.wire import inline_blobs, prompt_requests
 
 SEARCH_REPLY = [
     {
@@ -65,76 +65,64 @@ def _media(request) -> list[tuple[str, bytes]]:
     return found
 
 
-def _last_request(emulator):
-    requests = interaction_requests(emulator) or generate_requests(emulator)
-    return requests[-1]
-
-
-@pytest.fixture(params=["interactions", "generate_content"])
-def shell(request, ix):
-    """The shell on each API in turn."""
-    ix.magics_manager.registry["GeminiMagics"].api = request.param
-    return ix
-
-
-def test_a_pil_image_goes_as_an_image_at_its_pixel_size(shell, emulator):
-    shell.user_ns["photo"] = Image.new("RGB", (64, 48), (200, 30, 30))
-    run = run_cell(shell, "%%gemini\nWhat colour is {photo}?")
+def test_a_pil_image_goes_as_an_image_at_its_pixel_size(any_api, emulator):
+    any_api.user_ns["photo"] = Image.new("RGB", (64, 48), (200, 30, 30))
+    run = run_cell(any_api, "%%gemini\nWhat colour is {photo}?")
     assert run.success, run.error
-    ((mime, data),) = _media(_last_request(emulator))
+    ((mime, data),) = _media(prompt_requests(emulator)[-1])
     assert mime == "image/png"
     assert Image.open(io.BytesIO(data)).size == (64, 48)
     assert "photo.png (image, 64×48" in run.all_text()
 
 
-def test_a_matplotlib_figure_goes_as_a_png_at_its_dpi(shell, emulator):
+def test_a_matplotlib_figure_goes_as_a_png_at_its_dpi(any_api, emulator):
     figure, axes = plt.subplots(figsize=(2, 1), dpi=50)
     axes.plot([1, 2, 3])
-    shell.user_ns["fig"] = figure
-    assert run_cell(shell, "%%gemini\nDescribe {fig}.").success
-    ((mime, data),) = _media(_last_request(emulator))
+    any_api.user_ns["fig"] = figure
+    assert run_cell(any_api, "%%gemini\nDescribe {fig}.").success
+    ((mime, data),) = _media(prompt_requests(emulator)[-1])
     assert mime == "image/png"
     assert Image.open(io.BytesIO(data)).size == (100, 50)
     plt.close(figure)
 
 
-def test_a_path_to_a_text_file_sends_its_bytes_under_its_name(shell, emulator, tmp_path):
+def test_a_path_to_a_text_file_sends_its_bytes_under_its_name(any_api, emulator, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("alpha beta\ngamma\n")
-    shell.user_ns["notes"] = notes
-    assert run_cell(shell, "%%gemini\nCount the words in {notes}.").success
-    body = json.dumps(_last_request(emulator).body)
+    any_api.user_ns["notes"] = notes
+    assert run_cell(any_api, "%%gemini\nCount the words in {notes}.").success
+    body = json.dumps(prompt_requests(emulator)[-1].body)
     assert "notes.txt" in body
-    request = _last_request(emulator)
+    request = prompt_requests(emulator)[-1]
     if "interactions" in request.path:  # no document type for text/plain: sent as text
         assert any("alpha beta" in b.get("text", "") for b in _blocks(request))
     else:
         assert inline_blobs(request.body, "text/plain") == [b"alpha beta\ngamma\n"]
 
 
-def test_dash_f_attaches_a_file_relative_to_the_working_folder(shell, emulator, tmp_path):
+def test_dash_f_attaches_a_file_relative_to_the_working_folder(any_api, emulator, tmp_path):
     pd.DataFrame({"x": [1, 2, 3]}).to_csv(tmp_path / "numbers.csv", index=False)
-    run = run_cell(shell, "%%gemini -f numbers.csv\nSum x.")
+    run = run_cell(any_api, "%%gemini -f numbers.csv\nSum x.")
     assert run.success, run.error
-    ((mime, data),) = _media(_last_request(emulator))
+    ((mime, data),) = _media(prompt_requests(emulator)[-1])
     assert (mime, data) == ("text/csv", b"x\n1\n2\n3\n")
 
 
-def test_an_indexed_reference_attaches_that_item(shell, emulator):
-    shell.user_ns["frames"] = {"jan": pd.DataFrame({"v": [1]}), "mar": pd.DataFrame({"v": [3]})}
-    assert run_cell(shell, "%%gemini\nSummarise {frames['jan']}.").success
-    ((mime, data),) = _media(_last_request(emulator))
+def test_an_indexed_reference_attaches_that_item(any_api, emulator):
+    any_api.user_ns["frames"] = {"jan": pd.DataFrame({"v": [1]}), "mar": pd.DataFrame({"v": [3]})}
+    assert run_cell(any_api, "%%gemini\nSummarise {frames['jan']}.").success
+    ((mime, data),) = _media(prompt_requests(emulator)[-1])
     assert mime == "text/csv"
     pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(data)), pd.DataFrame({"v": [1]}))
-    assert "frames_jan.csv" in json.dumps(_last_request(emulator).body)
+    assert "frames_jan.csv" in json.dumps(prompt_requests(emulator)[-1].body)
 
 
-def test_error_attaches_the_last_exception_with_its_cell(shell, emulator):
-    run_cell(shell, "def ratio(a, b):\n    return a / b\nratio(1, 0)")
-    run = run_cell(shell, "%%gemini --error\nWhy did this fail? Fix it.")
+def test_error_attaches_the_last_exception_with_its_cell(any_api, emulator):
+    run_cell(any_api, "def ratio(a, b):\n    return a / b\nratio(1, 0)")
+    run = run_cell(any_api, "%%gemini --error\nWhy did this fail? Fix it.")
     assert run.success, run.error
-    body = json.dumps(_last_request(emulator).body)
-    request = _last_request(emulator)
+    body = json.dumps(prompt_requests(emulator)[-1].body)
+    request = prompt_requests(emulator)[-1]
     sent = (
         "".join(b.get("text", "") for b in _blocks(request))
         if "interactions" in (request.path)
@@ -144,28 +132,28 @@ def test_error_attaches_the_last_exception_with_its_cell(shell, emulator):
     assert "\x1b[" not in body  # no ANSI colours
 
 
-def test_search_shows_queries_sources_and_a_sanitised_entry_point(shell, emulator_with_replies):
+def test_search_shows_queries_sources_and_a_sanitised_entry_point(any_api, emulator_with_replies):
     emulator = emulator_with_replies(SEARCH_REPLY)
-    run = run_cell(shell, "%%gemini --search\nWhat is the population of Lyon?")
+    run = run_cell(any_api, "%%gemini --search\nWhat is the population of Lyon?")
     assert run.success, run.error
-    request = _last_request(emulator)
+    request = prompt_requests(emulator)[-1]
     search_tool = {
         "interactions": {"type": "google_search"},
         "generate_content": {"googleSearch": {}},
     }
-    api = shell.magics_manager.registry["GeminiMagics"].api
+    api = any_api.magics_manager.registry["GeminiMagics"].api
     assert search_tool[api] in request.body["tools"]
     (search,) = [o for o in run.outputs if "gemini-magic-search" in o.get("text/html", "")]
     assert "population of Lyon" in search["text/html"]
     assert 'href="https://www.insee.fr/fr/statistiques/lyon"' in search["text/html"]
     assert "<script" not in search["text/html"] and "onerror" not in search["text/html"]
     assert "INSEE: Lyon — https://www.insee.fr" in search["text/plain"]
-    response = shell.user_ns["_gemini"]
+    response = any_api.user_ns["_gemini"]
     assert response.grounding.queries == ["population of Lyon"]
 
 
-def test_search_unscripted_offline_says_so_and_invents_no_source(shell, emulator):
-    run = run_cell(shell, "%%gemini --search\nWho won yesterday?")
+def test_search_unscripted_offline_says_so_and_invents_no_source(any_api, emulator):
+    run = run_cell(any_api, "%%gemini --search\nWho won yesterday?")
     assert run.success, run.error
     assert "not available in the offline emulator" in run.all_text()
     assert not [o for o in run.outputs if "gemini-magic-search" in o.get("text/html", "")]
