@@ -250,3 +250,11 @@ def test_failed_upload_is_a_clear_error_and_no_prompt_is_sent(ip, emu):
     assert "Traceback" not in run.stdout
     assert len(generate_requests(emu)) == 1
     assert_next_prompt_works_without_the_failed_turn(ip, emu, "mean of x")
+
+
+def test_an_unreadable_retry_after_falls_back_to_the_back_off(ip, emulator):
+    run_cell(ip, "%config GeminiMagics.retry_initial_delay = 0.01")
+    emulator.inject("status", code=429, retry_after="soon")
+    run = run_cell(ip, "%%gemini\nhello")
+    assert run.success, run.error
+    assert "Retrying in 0.0 s" in run.all_text()

@@ -201,3 +201,17 @@ def test_ten_turns_over_a_1mb_frame_cost_at_most_1_2_times_its_csv(ip, plain):
     assert len(upload_starts(plain)) == 1
     wire = sum(r.bytes_in for r in plain.log)
     assert wire <= 1.2 * len(csv), f"{wire:,} bytes sent for a {len(csv):,}-byte CSV"
+
+
+def test_the_same_frame_under_two_names_is_two_files(any_api, emulator):
+    frame = pd.DataFrame({"x": range(20_000), "label": [f"row {i}" for i in range(20_000)]})
+    any_api.user_ns.update(first=frame, second=frame)
+    run_cell(any_api, "%config GeminiMagics.upload_threshold = 1000")
+    assert run_cell(any_api, "%%gemini\nSummarise {first}.").success
+    assert run_cell(any_api, "%%gemini\nSummarise {second}.").success
+    starts = [
+        r.body["file"].get("displayName") or r.body["file"].get("display_name")
+        for r in emulator.log
+        if r.path.startswith("/upload/") and r.body
+    ]
+    assert starts == ["first.csv", "second.csv"]
