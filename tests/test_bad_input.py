@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from gemini_magic.errors import (
     GeminiMagicError,
     HistoryError,
     ReferenceNotFound,
+    UsageError,
 )
 from tests.helpers.magic import run_cell
 from tests.helpers.wire import generate_requests
@@ -312,3 +314,37 @@ def test_object_whose_str_raises(ip, emulator):
         ip, emulator, "%%gemini\nLook at {stubborn}.", AttachmentError, "no text for you"
     )
     ip.user_ns.pop("stubborn")
+
+
+# --- files and indexed references ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "error", "words"),
+    [
+        ("%%gemini\nRead {missing_path}.", AttachmentError, "there is no file"),
+        ("%%gemini\nRead {folder}.", AttachmentError, "folder"),
+        ("%%gemini\nRead {empty}.", AttachmentError, "empty"),
+        ("%%gemini\nRead {binary}.", AttachmentError, "Supported: text and code"),
+        ("%%gemini -f nowhere.csv\nRead it.", AttachmentError, "nowhere.csv"),
+        ("%%gemini\nRead {frames['feb']}.", GeminiMagicError, "'feb'"),
+        ("%%gemini\nRead {frames[len(frames)]}.", UsageError, "allowed"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_nothing_is_sent(
+    ix, emulator, tmp_path, cell, error, words
+):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blob.xyz").write_bytes(b"\x00\x01")
+    ix.user_ns.update(
+        missing_path=Path("missing.txt"),
+        folder=tmp_path / "folder",
+        empty=tmp_path / "empty.txt",
+        binary=tmp_path / "blob.xyz",
+        frames={"jan": pd.DataFrame({"v": [1]})},
+    )
+    run = run_cell(ix, cell)
+    assert isinstance(run.error, error), run.error
+    assert words in str(run.error)
+    assert emulator.log == []

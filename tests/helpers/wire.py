@@ -112,3 +112,27 @@ def _step_prompts(steps: Any) -> list[str]:
             found = [b["text"] for b in step["content"] if b.get("type") == "text"]
             prompts.append(found[-1] if found else "")
     return prompts
+
+
+def user_blocks(request: Any) -> list[dict[str, Any]]:
+    """The content blocks of an Interactions request's new user input."""
+    (step,) = [s for s in request.body["input"] if s.get("type") == "user_input"][-1:]
+    return step["content"]
+
+
+def media(request: Any) -> list[tuple[str, bytes]]:
+    """(MIME type, bytes) of every image and document a prompt request carries, on either API."""
+    if "interactions" in request.path:
+        return [
+            (block["mime_type"], base64.b64decode(block["data"]))
+            for block in user_blocks(request)
+            if block["type"] in ("image", "document") and "data" in block
+        ]
+    found = []
+    for part in parts_of(request.body):
+        blob = part.get("inlineData") or part.get("inline_data")
+        if blob:
+            mime = blob.get("mimeType") or blob.get("mime_type")
+            data = blob["data"]
+            found.append((mime, base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))))
+    return found
