@@ -80,14 +80,21 @@ def prompt_requests(emulator: Any) -> list[Any]:
     ]
 
 
-def conversation_prompts(emulator: Any) -> list[str]:
-    """The prompts of the conversation the last prompt continued, oldest first, on either API.
+def prompt_texts(request: Any) -> list[str]:
+    """Every text a prompt request sends, on either API (on generateContent, of every turn
+    it carries; on Interactions, of its input)."""
+    return input_texts(request.body) if "interactions" in request.path else texts(request.body)
+
+
+def conversation_prompts(emulator: Any, index: int = -1) -> list[str]:
+    """The prompts of the conversation a prompt (the last by default) continued, oldest
+    first, on either API.
 
     On generateContent the request carries the conversation; on Interactions the service
     keeps it, so the request's own input is read after the user input of the interactions
     it continues (``previous_interaction_id``, as the emulator stored them).
     """
-    last = prompt_requests(emulator)[-1].body
+    last = prompt_requests(emulator)[index].body
     if "contents" in last:
         return user_prompts(last)
     stored = {
