@@ -1,7 +1,8 @@
 """``--error``: the kernel's last exception read from a real IPython shell, and attached.
 
 The shell is IPython's own test shell; cells are run with ``run_cell`` so the error goes
-through ``showtraceback`` exactly as in a notebook.
+through ``showtraceback`` exactly as in a notebook.  The last tests go through %%gemini
+and read the request log.
 """
 
 from __future__ import annotations

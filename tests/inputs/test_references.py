@@ -1,7 +1,8 @@
 """References that index: ``{frames['jan']}``, ``{Out[3]}``, ``{runs[0].table}``.
 
 Pure functions on real objects: what a reference resolves to, the file name it gets, and
-the error (type and words) for everything that is not allowed or not there.
+the error (type and words) for everything that is not allowed or not there.  The last
+test goes through %%gemini on both APIs and reads the request log.
 """
 
 from __future__ import annotations
