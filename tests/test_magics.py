@@ -81,6 +81,29 @@ def test_offline_switch_answers_from_the_bundled_emulator_without_a_key(any_api,
         run_cell(any_api, "%gemini offline off")
 
 
+def test_offline_on_and_off_set_the_setting_config_shows(ip):
+    try:
+        assert run_cell(ip, "%gemini offline on").success
+        assert ip.run_line_magic("config", "GeminiMagics.offline") is True
+        assert run_cell(ip, "%gemini offline").stdout == "Offline mode is on.\n"
+        assert run_cell(ip, "%config GeminiMagics.offline = False").success
+        assert run_cell(ip, "%gemini offline").stdout == "Offline mode is off.\n"
+        assert run_cell(ip, "%gemini offline on").success
+        assert run_cell(ip, "%gemini offline off").success
+        assert ip.run_line_magic("config", "GeminiMagics.offline") is False
+        magics = ip.magics_manager.registry["GeminiMagics"]
+        assert not magics.session.connection.offline  # the setter's change reconnected
+    finally:
+        run_cell(ip, "%gemini offline off")
+
+
+def test_a_command_can_set_only_a_setting(ip):
+    magics = ip.magics_manager.registry["GeminiMagics"]
+    with pytest.raises(ValueError, match="'modle' is not a setting"):
+        magics.command_context().set_option("modle", "gemini-3.5-flash")
+    assert not hasattr(magics, "modle")
+
+
 # --- 3. options ---------------------------------------------------------------------
 
 
@@ -491,7 +514,7 @@ def test_the_widget_panel_edits_the_same_settings(ip, emulator):
 
     magics = ip.magics_manager.registry["GeminiMagics"]
     assert run_cell(ip, "%%gemini\nhello").success
-    panel = build_panel(magics, magics.session)
+    panel = build_panel(magics.command_context())
     (model, temperature), (new, message) = (box.children for box in panel.children)
     model.value = "gemini-3.5-flash"
     temperature.value = 0.4

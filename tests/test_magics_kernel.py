@@ -118,3 +118,72 @@ def test_settings_in_a_kernel_show_the_widget_panel_and_the_table(emulator, tmp_
     table = outputs[-1]
     assert "gemini-magic settings" in table["text/plain"]
     assert "<table>" in table["text/html"]
+
+
+def _until_idle(kc, msg_id: str) -> list[dict]:
+    """The iopub messages of one request, up to the kernel going idle after it."""
+    messages = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return messages
+
+
+def _printed(kc, code: str) -> str:
+    msg_id = kc.execute(code)
+    return "".join(
+        m["content"]["text"] for m in _until_idle(kc, msg_id) if m["msg_type"] == "stream"
+    )
+
+
+def test_the_panel_in_a_kernel_edits_the_settings_and_follows_config(emulator):
+    """The front end's edit of a widget reaches the trait %config reads, and a %config
+    change is sent to the front end's widget: the panel is linked both ways."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        _printed(kc, "%load_ext gemini_magic")
+        opened = [
+            m["content"]
+            for m in _until_idle(kc, kc.execute("%gemini"))
+            if m["msg_type"] == "comm_open"
+        ]
+        comms = {c["data"]["state"].get("description"): c for c in opened}
+        model, temperature = comms["Model"], comms["Temperature"]
+        labels = model["data"]["state"]["_options_labels"]
+
+        def edit(comm: dict, state: dict) -> None:
+            # What a front end sends when the user moves a widget.
+            content = {
+                "comm_id": comm["comm_id"],
+                "data": {"method": "update", "state": state, "buffer_paths": []},
+            }
+            kc.shell_channel.send(kc.session.msg("comm_msg", content))
+
+        edit(model, {"index": labels.index("gemini-3.5-flash")})
+        edit(temperature, {"value": 0.4})
+        shown = _printed(
+            kc,
+            "print(get_ipython().run_line_magic('config', 'GeminiMagics.model'), "
+            "get_ipython().run_line_magic('config', 'GeminiMagics.temperature'))",
+        )
+        assert shown.split() == ["gemini-3.5-flash", "0.4"]
+
+        sent = [
+            m["content"]
+            for m in _until_idle(kc, kc.execute("%config GeminiMagics.temperature = 1.5"))
+            if m["msg_type"] == "comm_msg"
+        ]
+        updates = [
+            c["data"]["state"]
+            for c in sent
+            if c["comm_id"] == temperature["comm_id"] and c["data"].get("method") == "update"
+        ]
+        assert {"value": 1.5} in updates
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

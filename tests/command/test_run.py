@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from gemini_magic.answer.reads import KINDS
+from gemini_magic.answer.binding import KINDS
 from gemini_magic.answer.rebind import HEADER
 from gemini_magic.command.run import _TYPES
 from gemini_magic.errors import CodeFailed, UsageError
