@@ -60,3 +60,27 @@ def test_a_warm_up_failure_surfaces_on_the_first_prompt_not_before(emulator):
     assert "kept ConfigurationError" in out
     assert "prompt ConfigurationError" in out
     assert emulator.log == []
+
+
+def test_after_the_warm_up_the_first_prompt_builds_no_sdk_serialiser(emulator):
+    """The warm-up's sample request is serialised as the SDK serialises a real one: the
+    first prompt then finds the SDK's union (de)serialisers built.  A warm-up whose sample
+    serialisation did nothing would leave that work to the user's first prompt."""
+    out = _run(
+        """
+        from IPython.testing.globalipapp import start_ipython
+        from google.genai._gaos.utils import unions  # where the SDK keeps them, built once
+        shell = start_ipython()
+        shell.run_line_magic("load_ext", "gemini_magic")
+        magics = shell.magics_manager.registry["GeminiMagics"]
+        magics.warmup.thread.join(60)
+        built = len(unions._DISPATCH_ADAPTERS)
+        result = shell.run_cell("%%gemini\\nHello.")
+        print("warm-up", magics.warmup.error, "prompt", result.error_in_exec)
+        print("built", built > 0, "by the prompt", len(unions._DISPATCH_ADAPTERS) - built)
+        """,
+        GEMINI_API_KEY=emulator.key,
+        GOOGLE_GEMINI_BASE_URL=emulator.url,
+    )
+    assert "warm-up None prompt None" in out
+    assert "built True by the prompt 0" in out
