@@ -13,16 +13,12 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from typing import TYPE_CHECKING
 
+from gemini_magic.answer.binding import KINDS, Binding
 from gemini_magic.answer.names import PATH_TYPES, CodeNames, check_expression
-
-if TYPE_CHECKING:
-    from gemini_magic.answer.rebind import Binding
 
 __all__ = ["KINDS", "ReadRewriter"]
 
-KINDS = ("frame", "series", "polars", "image", "figure", "file", "text")
 _BINARY_KINDS = ("image", "figure")
 
 # Readers by qualified name; other ``pandas.read_*`` are "pandas", other polars readers

@@ -14,6 +14,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from gemini_magic.answer.response import export_markdown, store_markdown
 from gemini_magic.api.errors import service_call
 from gemini_magic.command import run as run_answer
 from gemini_magic.errors import UsageError
@@ -111,6 +112,7 @@ class Status:
         self.usage = dict(session.usage_totals)
         self.history_path = session.history.path
         self.emulator_url = session.emulator.url if session.emulator else None
+        self.warmup_failure = session.warmup_failure
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [(name, repr(value)) for name, value in self.settings.items()]
@@ -128,6 +130,8 @@ class Status:
         rows.append(("saved to", str(self.history_path) if self.history_path else "not saved"))
         if self.emulator_url:
             rows.append(("offline emulator", self.emulator_url))
+        if self.warmup_failure:
+            rows.append(("warm-up", f"failed: {self.warmup_failure}"))
         return rows
 
     def __repr__(self) -> str:
@@ -173,7 +177,7 @@ class History:
     def __init__(self, store: ConversationStore, name: str) -> None:
         single = ConversationStore()
         single.conversations = {name: store.conversations[name]}
-        self.markdown = single.to_markdown()
+        self.markdown = store_markdown(single)
 
     def __repr__(self) -> str:
         return self.markdown
@@ -206,7 +210,7 @@ def load(session: GeminiSession, configurable: HasTraits, args: argparse.Namespa
 
 
 def export(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
-    path = session.store.export_markdown(Path(args.file).expanduser())
+    path = export_markdown(session.store, Path(args.file).expanduser())
     print(f"Exported {_turns(session.store)} to {path}.")
 
 

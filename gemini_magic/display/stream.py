@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gemini_magic.api.parts import UNKNOWN_KEY
+from gemini_magic.api.sdk import types
 from gemini_magic.display.blocks import (
     MAX_TEXT_CHARS,
     WARNING,
@@ -33,9 +35,6 @@ from gemini_magic.display.execution import CodeBlock, ExecutionOutput
 from gemini_magic.display.footer import Footer, FooterLine
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.text import enum_text, outcome_name
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 
 class _NoHandle:
@@ -103,10 +102,6 @@ def supports_live_updates(shell: Any) -> bool:
 def _code_language(code: types.ExecutableCode) -> str:
     language = enum_text(code.language, "python")
     return "python" if language == "LANGUAGE_UNSPECIFIED" else language.lower()
-
-
-#: The ``part_metadata`` key of a part that stands for an unknown Interactions step.
-UNKNOWN_KEY = "gemini_magic_unknown"
 
 
 def _part_kind(part: types.Part) -> str:

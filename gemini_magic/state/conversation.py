@@ -20,14 +20,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.api.parts import replace_files, without_media
+from gemini_magic.api.sdk import types
 from gemini_magic.errors import HistoryError, UsageError
 from gemini_magic.settings import DEFAULT_CONVERSATION as DEFAULT_NAME
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 FORMAT = "gemini-magic-conversations"
 VERSION = 1
@@ -67,8 +65,6 @@ class Exchange:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Exchange:
-        from google.genai import types
-
         return cls(
             user=types.Content.model_validate(data["user"]),
             model=types.Content.model_validate(data["model"]),
@@ -262,34 +258,6 @@ class ConversationStore:
                 f"{source} is not valid JSON ({exc.msg}, line {exc.lineno})."
             ) from None
         return cls.from_json(data, source=str(source))
-
-    # --- reading it ---------------------------------------------------------------
-
-    def export_markdown(self, path: str | os.PathLike[str]) -> Path:
-        """Write every conversation as readable Markdown (images as short notes)."""
-        target = Path(path).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.to_markdown(), encoding="utf-8")
-        return target
-
-    def to_markdown(self) -> str:
-        """Every conversation as Markdown, each answer as the answer object writes it."""
-        from gemini_magic.answer.response import answer_markdown
-
-        lines: list[str] = []
-        for conv in self:
-            if not conv.exchanges and conv.name != DEFAULT_NAME:
-                continue
-            lines.append(f"# Conversation: {conv.name}\n")
-            if not conv.exchanges:
-                lines.append("_(empty)_\n")
-            for number, exchange in enumerate(conv.exchanges, start=1):
-                lines.append(f"## {number}. You\n")
-                lines.append(exchange.prompt.strip() + "\n")
-                model = f" ({exchange.model_name})" if exchange.model_name else ""
-                lines.append(f"## {number}. Gemini{model}\n")
-                lines.append(answer_markdown(exchange.model.parts or []) + "\n")
-        return "\n".join(lines)
 
 
 def _unsaved(target: Path, exc: OSError) -> HistoryError:
