@@ -87,7 +87,7 @@ def prepare_prompt(
     references = [p for p in pieces if isinstance(p, Reference)]
     values = {ref.canonical: resolve(ref, namespace) for ref in references}
     folder = cwd if cwd is not None else Path.cwd()
-    builder = _Builder(limits, sample=sample, seed=seed)
+    builder = _Builder(limits)
     for path in files:
         builder.add(
             file_attachment(
@@ -98,12 +98,31 @@ def prepare_prompt(
         builder.add(error_attachment(last_error))
 
     out: list[str] = []
+    attached: dict[str, Attachment | None] = {}  # one attachment per reference
     for piece in pieces:
         if isinstance(piece, str):
             out.append(piece)
             continue
         value = values[piece.canonical]
-        attachment = builder.for_reference(piece, value, cwd=folder)
+        if piece.canonical not in attached:
+            # A frame, the common case, is encoded right here: no call stands between.
+            kind = frame_kind(value)
+            made = (
+                encode_frame(
+                    piece.text,
+                    value,
+                    kind,
+                    filename=f"{piece.stem}.csv",
+                    column=piece.last_name,
+                    cap=limits.max_attachment_bytes,
+                    sample=sample,
+                    seed=seed,
+                )
+                if kind is not None
+                else _attach(piece, value, limits, folder)
+            )
+            attached[piece.canonical] = None if made is None else builder.add(made)
+        attachment = attached[piece.canonical]
         out.append(attachment.filename if attachment else _inline(piece.text, value, limits))
 
     text = "".join(out)
@@ -119,26 +138,13 @@ def prepare_prompt(
 
 
 class _Builder:
-    """Collects a prompt's attachments: one per reference or file, unique names, request cap."""
+    """Collects a prompt's attachments: unique names, no file twice, the request cap."""
 
-    def __init__(self, limits: Limits, *, sample: int | None, seed: int) -> None:
+    def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.sample = sample
-        self.seed = seed
         self.attachments: list[Attachment] = []
-        self._by_reference: dict[str, Attachment] = {}
         self._by_path: dict[Path, Attachment] = {}
         self._total = 0
-
-    def for_reference(self, ref: Reference, value: Any, *, cwd: Path) -> Attachment | None:
-        """The attachment for ``{ref}`` (made once per reference), or None to paste str()."""
-        if ref.canonical in self._by_reference:
-            return self._by_reference[ref.canonical]
-        attachment = _attach(ref, value, self.limits, self.sample, self.seed, cwd)
-        if attachment is not None:
-            attachment = self.add(attachment)
-            self._by_reference[ref.canonical] = attachment
-        return attachment
 
     def add(self, attachment: Attachment) -> Attachment:
         """Number ``attachment``, give it a file name no other one has, and count its size.
@@ -171,22 +177,9 @@ class _Builder:
         return attachment
 
 
-def _attach(
-    ref: Reference, value: Any, limits: Limits, sample: int | None, seed: int, cwd: Path
-) -> Attachment | None:
-    """The attachment ``value`` makes by its type, or None for a value pasted as str()."""
-    kind = frame_kind(value)
-    if kind is not None:
-        return encode_frame(
-            ref.text,
-            value,
-            kind,
-            filename=f"{ref.stem}.csv",
-            column=ref.last_name,
-            cap=limits.max_attachment_bytes,
-            sample=sample,
-            seed=seed,
-        )
+def _attach(ref: Reference, value: Any, limits: Limits, cwd: Path) -> Attachment | None:
+    """The attachment a value other than a frame makes by its type, or None for a value
+    pasted as str()."""
     if is_image(value):
         return image_attachment(ref.text, value, stem=ref.stem, cap=limits.max_file_bytes)
     if is_figure(value):
