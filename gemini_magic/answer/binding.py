@@ -1,7 +1,10 @@
-"""Which live object each file the sandbox read stands for: a :class:`Binding`.
+"""Which live object each file attached to a prompt stands for, when its code runs here.
 
-The answer keeps one per attached file (``gemini_magic.turn``), ``%gemini run`` makes
-them from its arguments, and the rewriter (``rebind``, ``reads``) reads them.
+The sandbox read the attachments as files (``sales.csv``, ``input_file_0.csv``); a
+:class:`Binding` ties those names to a reference in the user's namespace (``sales``) and
+the kind of object it holds, so :func:`gemini_magic.answer.rebind.rebind` can rewrite the
+code's reads of the files into reads of the objects.  A value of its own, so the answer
+can keep its bindings and the rewrite of reads can use them, neither importing the other.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from gemini_magic.inputs.attachment import Attachment
 
 __all__ = ["KINDS", "Binding"]
 
-#: What a bound live object can be.
+#: The kinds of live object a file can be bound to.
 KINDS = ("frame", "series", "polars", "image", "figure", "file", "text")
 
 #: Attachment kinds and the binding kind of the live object each was made from.

@@ -8,9 +8,9 @@ all the rows after a ``--sample`` and on another object for ``%gemini run sales=
 Nothing is written to disk: a read that needs the file's text gets it in memory.
 
 This module is pure (no IPython, no pandas): :func:`rebind` turns code and
-:class:`~gemini_magic.answer.binding.Binding` objects into :class:`Rebound` code;
+:class:`~gemini_magic.answer.binding.Binding` values into :class:`Rebound` code;
 ``names`` reads what the code's names refer to, ``reads`` holds what each kind of read
-becomes, and ``%gemini run`` (``command/run``) runs the result in the shell.
+becomes, and ``execute`` runs the result in the shell.
 """
 
 from __future__ import annotations

@@ -8,13 +8,12 @@ last expression of a cell.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
-from gemini_magic.answer.rebind import Binding
+from gemini_magic.answer.binding import Binding
+from gemini_magic.answer.runnable import runnable_code
 from gemini_magic.api.sdk import types
 from gemini_magic.api.search import Grounding
 from gemini_magic.display.blocks import (
@@ -27,8 +26,6 @@ from gemini_magic.display.execution import outcome_heading
 from gemini_magic.display.footer import Footer, FooterLine
 from gemini_magic.display.markdown import fenced
 from gemini_magic.display.stream import render_blocks
-from gemini_magic.settings import DEFAULT_CONVERSATION
-from gemini_magic.state.conversation import ConversationStore
 from gemini_magic.text import OUTCOME_OK, outcome_name
 
 
@@ -99,9 +96,7 @@ class GeminiResponse:
         """The code as ``%gemini run`` runs it here: every read of an attached file bound to
         the live object, a header saying what is bound to what (None: the answer has no
         code).  ``-x`` inserts it; it is here too for front ends that ignore that."""
-        from gemini_magic.command.run import runnable_code
-
-        return runnable_code(self)
+        return runnable_code(self.parts, self.bindings)
 
     @property
     def results(self) -> list[ExecutionResult]:
@@ -199,30 +194,3 @@ def answer_markdown(parts: Iterable[types.Part]) -> str:
     if text:
         sections.append("".join(text))
     return "\n\n".join(section.strip("\n") for section in sections if section.strip())
-
-
-def store_markdown(store: ConversationStore) -> str:
-    """Every conversation as Markdown (``%gemini export``, ``%gemini history``), each
-    answer as :func:`answer_markdown` writes it."""
-    lines: list[str] = []
-    for conv in store:
-        if not conv.exchanges and conv.name != DEFAULT_CONVERSATION:
-            continue
-        lines.append(f"# Conversation: {conv.name}\n")
-        if not conv.exchanges:
-            lines.append("_(empty)_\n")
-        for number, exchange in enumerate(conv.exchanges, start=1):
-            lines.append(f"## {number}. You\n")
-            lines.append(exchange.prompt.strip() + "\n")
-            model = f" ({exchange.model_name})" if exchange.model_name else ""
-            lines.append(f"## {number}. Gemini{model}\n")
-            lines.append(answer_markdown(exchange.model.parts or []) + "\n")
-    return "\n".join(lines)
-
-
-def export_markdown(store: ConversationStore, path: str | os.PathLike[str]) -> Path:
-    """Write every conversation as readable Markdown (images as short notes)."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(store_markdown(store), encoding="utf-8")
-    return target
