@@ -126,3 +126,19 @@ def test_after_the_warm_up_the_first_prompt_builds_no_request_serialiser(emulato
     assert "prompt ok True error None" in out
     assert "built by the warm-up 0" not in out
     assert "built by the prompt 0" in out
+
+
+def test_loading_imports_neither_the_sdk_nor_the_emulator():
+    """What ``%load_ext`` imports (the magic, the session, the backends it wires) names
+    the SDK only through ``api.sdk``, so the SDK (most of a second) waits for the warm-up."""
+    out = _run(
+        """
+        import sys
+        import gemini_magic.magics, gemini_magic.session
+        loaded = [m for m in sys.modules if m.startswith(("google.genai", "pandas", "pyarrow"))]
+        print("heavy", loaded, "emulator", "gemini_magic.emulator" in sys.modules)
+        print("backends", "gemini_magic.api.interactions" in sys.modules)
+        """
+    )
+    assert "heavy [] emulator False" in out
+    assert "backends True" in out

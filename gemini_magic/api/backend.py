@@ -18,7 +18,7 @@ from gemini_magic.api.parts import merge_parts
 from gemini_magic.api.sdk import types
 from gemini_magic.api.search import Grounding
 from gemini_magic.errors import GeminiMagicError
-from gemini_magic.inputs.prompt import PreparedPrompt
+from gemini_magic.inputs.attachment import PreparedPrompt
 from gemini_magic.settings import TurnSettings
 from gemini_magic.state.conversation import Conversation
 

@@ -20,7 +20,6 @@ instruction, tools or a tool config (the service refuses it): they live in the c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from collections.abc import Callable, Sequence
@@ -86,6 +85,8 @@ def _system_contents(config: types.GenerateContentConfig) -> list[types.Content]
 
 
 def _digest(value: Any) -> str:
+    import hashlib  # here, not at the top: %load_ext imports this module and stays light
+
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 

@@ -22,7 +22,7 @@ from gemini_magic.api.parts import replace_files, user_content
 from gemini_magic.api.sdk import genai, types
 from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
-from gemini_magic.inputs.prompt import PreparedPrompt
+from gemini_magic.inputs.attachment import PreparedPrompt
 from gemini_magic.settings import TurnSettings
 from gemini_magic.state.conversation import Conversation, ConversationStore
 from gemini_magic.text import enum_text

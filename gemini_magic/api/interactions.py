@@ -32,8 +32,7 @@ from gemini_magic.api.steps import (
 )
 from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
-from gemini_magic.inputs.attachment import Attachment
-from gemini_magic.inputs.prompt import PreparedPrompt
+from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
 from gemini_magic.settings import TurnSettings
 from gemini_magic.state.conversation import Conversation, Exchange
 from gemini_magic.text import count

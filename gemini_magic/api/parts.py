@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gemini_magic.api.sdk import types
-from gemini_magic.inputs.attachment import Attachment
-from gemini_magic.inputs.prompt import PreparedPrompt
+from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
 
 #: The ``part_metadata`` key of a part that stands for an Interactions step or delta
 #: this version does not know (the display shows a placeholder naming it).

@@ -18,6 +18,9 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from IPython.core.displaypub import DisplayPublisher
+from IPython.display import display as ipython_display
+
 from gemini_magic.api.parts import UNKNOWN_KEY
 from gemini_magic.api.sdk import types
 from gemini_magic.display.blocks import (
@@ -91,8 +94,6 @@ def supports_live_updates(shell: Any) -> bool:
     of every update again.  A publisher that replaces ``publish`` (ipykernel's,
     ``capture_output``'s, another front end's) is taken to handle updates.
     """
-    from IPython.core.displaypub import DisplayPublisher
-
     publisher = getattr(shell, "display_pub", None)
     if publisher is None:
         return False
@@ -144,9 +145,7 @@ class StreamView:
                 "max_output_lines and max_output_chars must be at least 1, "
                 f"not {max_output_lines} and {max_output_chars}."
             )
-        if display is None:
-            from IPython.display import display
-        self._display = display
+        self._display = display if display is not None else ipython_display
         self.live_updates = live_updates
         self._write = write
         self.show_thoughts = show_thoughts

@@ -15,40 +15,23 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from gemini_magic.errors import AttachmentError, UsageError
-from gemini_magic.inputs.attachment import Attachment
+from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
 from gemini_magic.inputs.error import LastError, error_attachment
 from gemini_magic.inputs.files import file_attachment
 from gemini_magic.inputs.frames import encode_frame, frame_kind
 from gemini_magic.inputs.images import figure_attachment, image_attachment, is_figure, is_image
 from gemini_magic.inputs.references import Reference, parse_template, resolve
 from gemini_magic.settings import Limits
-from gemini_magic.text import count, human_size
+from gemini_magic.text import human_size
 
 __all__ = ["Limits", "PreparedPrompt", "prepare_prompt"]
 
 DEFAULT_LIMITS = Limits()
-
-
-@dataclass(frozen=True)
-class PreparedPrompt:
-    """The prompt as it will be sent: text with placeholders, the files, and the hints."""
-
-    text: str
-    attachments: tuple[Attachment, ...]
-    hints: tuple[str, ...]
-
-    def sent_summary(self) -> str:
-        """The one line that says exactly what left the machine with this prompt."""
-        prompt = f"the prompt text ({count(len(self.text), 'character')})"
-        if not self.attachments:
-            return f"Sent: {prompt}, no attachments."
-        files = ", ".join(a.summary() for a in self.attachments)
-        return f"Sent: {files} and {prompt}."
 
 
 def prepare_prompt(
