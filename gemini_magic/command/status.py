@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import argparse
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.api.client import api_in_use
 from gemini_magic.api.errors import service_call
+from gemini_magic.command.context import Context
 from gemini_magic.command.panel import show_panel
 from gemini_magic.models import listing
+from gemini_magic.session import GeminiSession
 from gemini_magic.text import count
-
-if TYPE_CHECKING:
-    from gemini_magic.command.context import Context
-    from gemini_magic.session import GeminiSession
 
 #: The traits ``%gemini`` shows.
 SETTINGS = (
