@@ -18,13 +18,13 @@ from typing import Any
 from gemini_magic.api.backend import Answer, Backend, Notice, OnPart, Reader
 from gemini_magic.api.caching import ContextCaches
 from gemini_magic.api.errors import GONE_STATUSES, service_call
-from gemini_magic.api.parts import replace_files, user_content
+from gemini_magic.api.parts import user_content
 from gemini_magic.api.sdk import genai, types
 from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.inputs.attachment import PreparedPrompt
 from gemini_magic.settings import TurnSettings
-from gemini_magic.state.conversation import Conversation, ConversationStore
+from gemini_magic.state.conversation import Conversation, ConversationStore, replace_files
 from gemini_magic.text import enum_text
 
 

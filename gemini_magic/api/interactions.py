@@ -20,7 +20,7 @@ from typing import Any
 
 from gemini_magic.api.backend import Answer, Backend, Notice, OnPart
 from gemini_magic.api.errors import GONE_STATUSES, service_call
-from gemini_magic.api.parts import replace_files, user_content, without_media
+from gemini_magic.api.parts import user_content
 from gemini_magic.api.sdk import genai, types
 from gemini_magic.api.steps import (
     StepReader,
@@ -34,7 +34,7 @@ from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
 from gemini_magic.settings import TurnSettings
-from gemini_magic.state.conversation import Conversation, Exchange
+from gemini_magic.state.conversation import Conversation, Exchange, replace_files, without_media
 from gemini_magic.text import count
 
 API = "interactions"
