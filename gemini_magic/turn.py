@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from gemini_magic.answer.rebind import Binding
 from gemini_magic.answer.response import GeminiResponse
-from gemini_magic.api.backend import Answer, Backend, Request
+from gemini_magic.api.backend import Answer, Backend, R
 from gemini_magic.api.parts import usage_dict
 from gemini_magic.api.sdk import types
 from gemini_magic.display.grounding import SearchBlock
@@ -36,8 +36,6 @@ from gemini_magic.models import OFFLINE_MARK, answered_by_note, temperature_note
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import TurnSettings
 from gemini_magic.state.conversation import Exchange
-
-R = TypeVar("R", bound=Request)
 
 #: Finish reasons of an answer that ended as the model meant it to.
 _COMPLETE = frozenset({None, "STOP", "FINISH_REASON_UNSPECIFIED"})

@@ -90,6 +90,7 @@ class Request(Protocol):
     def earlier_turns(self) -> int: ...
 
 
+#: The request of one API (``ContentRequest``, ``InteractionRequest``).
 R = TypeVar("R", bound=Request)
 
 
