@@ -300,3 +300,25 @@ def test_a_refusal_that_names_the_interaction_is_repaired(ix, emulator, code):
     assert "previous_interaction_id" not in resent.body
     prompts = [t for t in input_texts(resent.body) if t.endswith("question.")]
     assert prompts == ["First question.", "Second question."]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (400, "API key not valid. Please pass a valid API key."),
+        (403, "Permission denied: the API key was revoked."),
+    ],
+)
+def test_a_key_that_stopped_working_is_raised_and_the_turn_kept(ix, emulator, code, message):
+    """A key that stopped working before turn 2 is an error the user must see: taking it
+    for an expired chain would send the whole conversation again, only to fail again."""
+    assert run_cell(ix, "%%gemini\nRemember the number 7.").success
+    emulator.inject("status", code=code, message=message)
+    run = run_cell(ix, "%%gemini\nWhich number did I ask you to remember?")
+    assert isinstance(run.error, GeminiAPIError), run.error
+    assert run.error.code == code and message in run.error.message
+    assert "stored conversation" not in run.all_text()
+    _first, refused = interaction_requests(emulator)  # nothing was sent again
+    (kept,) = ix.magics_manager.registry["GeminiMagics"].session.store.get("default").exchanges
+    assert refused.status == code
+    assert refused.body["previous_interaction_id"] == kept.interaction_id
