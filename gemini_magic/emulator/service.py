@@ -1,9 +1,13 @@
 """The :class:`Emulator`: an offline Gemini REST service on a local port.
 
 The state the server's threads share (files, faults, the request log, scripted replies,
-settings) is :class:`~gemini_magic.emulator.http.shared.SharedState`; the emulator adds
-the server's lifetime.  Use it as a context manager, or call :meth:`Emulator.start` /
-:meth:`Emulator.stop`.
+settings, the API key) is :class:`~gemini_magic.emulator.http.shared.SharedState`; the
+emulator adds the server's lifetime.  Use it as a context manager, or call
+:meth:`Emulator.start` / :meth:`Emulator.stop`.
+
+The emulator runs the code of its replies as the user who started it, so it answers
+only whoever holds its key (:attr:`Emulator.key`, random unless one is chosen): on a
+shared machine every user can reach every loopback port.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ class Emulator(SharedState):
     ``replies`` is a replies file (YAML/JSON) or the rules as Python data; by default
     the file named by ``GEMINI_EMULATOR_REPLIES``, if set.  ``delay`` is the pause
     between streamed events.  ``port=0`` picks a free port (see :attr:`url`).
+    ``key`` is the API key every request must carry (:attr:`key`); by default a random
+    one, made here.
     """
 
     def __init__(
@@ -33,8 +39,9 @@ class Emulator(SharedState):
         host: str = "127.0.0.1",
         port: int = 0,
         exec_timeout: float = DEFAULT_EXEC_TIMEOUT,
+        key: str | None = None,
     ) -> None:
-        super().__init__(replies, delay, exec_timeout)
+        super().__init__(replies, delay, exec_timeout, key)
         self.host = host
         self.port = port
         self._server: EmulatorHTTPServer | None = None

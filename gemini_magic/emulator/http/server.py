@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from gemini_magic.emulator.http import control, routes
 from gemini_magic.emulator.http.exchange import Dropped, Exchange
 from gemini_magic.emulator.http.shared import SharedState
-from gemini_magic.emulator.wire.codec import RequestError
+from gemini_magic.emulator.wire.codec import RequestError, key_refused
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ class Handler(Exchange):
             super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug(format, *args)
+        if not getattr(self, "refused", False):
+            logger.debug(format, *args)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -92,12 +93,16 @@ class Handler(Exchange):
         self._handle("PATCH")
 
     def _handle(self, method: str) -> None:
+        self.refused = False
         url = urlsplit(self.path)
         control_request = url.path.startswith(CONTROL_PREFIX)
         # control requests are not logged
         self.begin(method, url.path, dict(parse_qsl(url.query)), logged=not control_request)
         try:
             self.raw = self._read_body()
+            if not routes.key_exempt(self) and not self.emulator.accepts(self.api_key):
+                self.refused = self._recorded = True  # nothing run, nothing logged
+                raise key_refused(self.api_key)
             if control_request:
                 control.serve(self, url.path[len(CONTROL_PREFIX) :].strip("/"))
             else:

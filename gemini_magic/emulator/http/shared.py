@@ -1,4 +1,4 @@
-"""What the server's threads share: the stores, the faults, the request log, the settings.
+"""What the server's threads share: stores, faults, the request log, settings, the key.
 
 :class:`SharedState` is the emulator as a request sees it.  The route modules and the
 request plumbing (:mod:`exchange`) are typed by it; :class:`~gemini_magic.emulator.
@@ -8,7 +8,9 @@ the module that starts the server, which imports ``http/``.
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 import threading
 from typing import Any
 
@@ -24,20 +26,21 @@ from gemini_magic.emulator.store.files import FileStore
 from gemini_magic.emulator.store.interactions import InteractionStore
 from gemini_magic.emulator.wire.log import LoggedRequest
 from gemini_magic.errors import ConfigurationError
+from gemini_magic.models import OFFLINE_MARK
 
-OFFLINE_MARK = "offline-emulator"
-"""Part of every reply's ``modelVersion`` (``f"{model}-{OFFLINE_MARK}"``)."""
+__all__ = ["DEFAULT_EXEC_TIMEOUT", "OFFLINE_MARK", "SharedState"]
 
 DEFAULT_EXEC_TIMEOUT = 30.0
 """Seconds each code execution may run, as on the service."""
 
 
 class SharedState:
-    """Files, caches, interactions, faults, the log, scripted replies and settings.
+    """Files, caches, interactions, faults, the log, scripted replies, settings, the key.
 
     ``replies`` is a replies file (YAML/JSON) or the rules as Python data; by default
     the file named by ``GEMINI_EMULATOR_REPLIES``, if set.  ``delay`` is the pause
-    between streamed events.
+    between streamed events.  ``key`` is the API key every request must carry
+    (:attr:`key`); by default a random one, made here.
     """
 
     offline_mark = OFFLINE_MARK
@@ -47,7 +50,13 @@ class SharedState:
         replies: RepliesSource = None,
         delay: float = 0.0,
         exec_timeout: float = DEFAULT_EXEC_TIMEOUT,
+        key: str | None = None,
     ) -> None:
+        if key is not None and (not isinstance(key, str) or not key.strip()):
+            raise ConfigurationError("The offline emulator's API key must be a non-empty string.")
+        #: The API key the SDK must send (``GEMINI_API_KEY``); any other is refused.
+        self.key: str = key if key is not None else secrets.token_urlsafe(32)
+        self._more_keys: list[str] = []
         if replies is None:
             replies = os.environ.get(ENV_VAR) or None
         self._initial_replies = load_replies(replies)
@@ -65,6 +74,29 @@ class SharedState:
         self.generation = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
+
+    # -- who may call it ---------------------------------------------------------------
+
+    def accepts(self, key: str) -> bool:
+        """Whether ``key`` is this emulator's key (or one :meth:`add_key` made)."""
+        given = key.encode("utf-8", "surrogateescape")
+        return any(
+            hmac.compare_digest(given, known.encode("utf-8", "surrogateescape"))
+            for known in [self.key, *self._more_keys]
+        )
+
+    def add_key(self, key: str | None = None) -> str:
+        """Accept ``key`` too (default: a new random one) until :meth:`reset`, and
+        return it: another caller of the same service, whose stored interactions are
+        not this key's, or a test's own key-shaped secret."""
+        if key is None:
+            key = secrets.token_urlsafe(32)
+        elif not isinstance(key, str) or not key.strip():
+            raise ConfigurationError("An API key must be a non-empty string.")
+        self._more_keys.append(key)
+        return key
+
+    # -- state for tests --------------------------------------------------------------
 
     @property
     def log(self) -> list[LoggedRequest]:
@@ -130,9 +162,10 @@ class SharedState:
         }
 
     def reset(self) -> None:
-        """Back to the state after start: no faults, log, files, caches, interactions;
-        the initial settings."""
+        """Back to the state after start: no faults, log, files, caches, interactions,
+        added keys; the initial settings."""
         self.wake_all()
+        self._more_keys = []
         self.faults.clear()
         self.files.clear()
         self.caches.clear()
