@@ -42,8 +42,8 @@ class GeminiSettings(Configurable):
     thinking_level = Enum(
         ["", *THINKING_LEVELS],
         default_value="",
-        help="How much the model thinks: minimal, low, medium or high ('' : the model's "
-        "default). Not every model takes every level.",
+        help="How much the model thinks: minimal, low, medium, high or xhigh ('' : the "
+        "model's default). Not every model takes every level (see `%gemini models`).",
     ).tag(config=True)
     google_search = Bool(
         False,

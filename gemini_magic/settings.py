@@ -19,7 +19,7 @@ LAST_RESPONSE_NAME = "_gemini"
 APIS = ("interactions", "generate_content")
 
 #: The thinking levels a prompt can ask for (models take some of them).
-THINKING_LEVELS = ("minimal", "low", "medium", "high")
+THINKING_LEVELS = ("minimal", "low", "medium", "high", "xhigh")
 
 
 @dataclass(frozen=True)

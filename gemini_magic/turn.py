@@ -81,6 +81,7 @@ def run_turn(
     if pending is not None:
         raise pending
     check_model_name(settings.model)
+    models.check_thinking(settings.model, settings.thinking_level)
     prepared = prepare(prompt, settings)
     view = view or _new_view(settings)
     for hint in prepared.hints:

@@ -24,7 +24,7 @@ from gemini_magic.emulator.wire.tokens import count_tokens, usage_metadata
 if TYPE_CHECKING:
     from gemini_magic.emulator.http.server import Handler
 
-THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH")
+THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "XHIGH")
 
 MALFORMED = b'data: {"candidates": [{"content": \r\n\r\n'
 """The broken event of the ``malformed_event`` fault (not JSON)."""
