@@ -150,7 +150,9 @@ def test_a_prompt_with_paths_imports_no_image_or_data_library(tmp_path: Path) ->
         ("main.cpp", "text/plain", "file"),
         ("page.html", "text/html", "file"),
         ("config.yaml", "text/plain", "file"),
-        ("data.JSON", "text/plain", "file"),
+        ("data.JSON", "application/json", "file"),
+        ("README.md", "text/markdown", "file"),
+        ("query.sql", "text/plain", "file"),
     ],
 )
 def test_a_path_to_a_text_file_attaches_its_bytes_under_its_name(

@@ -21,8 +21,16 @@ from pathlib import PurePath
 __all__ = ["Attachment", "content_digest"]
 
 # The extension the code-execution sandbox gives an attachment of each MIME type, where
-# ``mimetypes`` would pick another (``text/plain`` -> ``.txt``, not ``.bat``).
-_SANDBOX_EXTENSIONS = {"text/csv": ".csv", "text/plain": ".txt", "application/json": ".json"}
+# ``mimetypes`` would pick another or none (``text/plain`` -> ``.txt``, not ``.bat``;
+# ``text/javascript`` -> ``.js``, not ``.es``).
+_SANDBOX_EXTENSIONS = {
+    "text/csv": ".csv",
+    "text/plain": ".txt",
+    "application/json": ".json",
+    "text/javascript": ".js",
+    "text/x-typescript": ".ts",
+    "text/rtf": ".rtf",
+}
 
 
 def content_digest(data: bytes) -> str:

@@ -145,8 +145,10 @@ def _shown(
     parts: Iterator[dict[str, Any]], thoughts: bool, grounding: Grounding
 ) -> Iterator[dict[str, Any]]:
     """The parts generateContent shows: thoughts (signed) only when asked for; searches
-    go into ``grounding``."""
+    go into ``grounding``; shell steps (an Interactions API step) not at all."""
     for part in parts:
+        if part.get("shell"):
+            continue  # generateContent's sandbox runs Python only
         if "searchCall" in part:
             grounding.queries.extend(part["searchCall"]["queries"])
         elif "searchResult" in part:
