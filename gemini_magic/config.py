@@ -35,9 +35,11 @@ class GeminiSettings(Configurable):
     ).tag(config=True)
     store = Bool(
         True,
-        help="On the Interactions API, let Google keep the conversation (1 day on the free "
-        "tier, 55 days on paid tiers). False: nothing is kept at Google and every prompt "
-        "re-sends the conversation.",
+        help="Let Google keep the requests: on Interactions the conversation (1 day on the "
+        "free tier, 55 days on paid tiers); on generateContent the service's default (new "
+        "paid-tier projects store since 2026-10-26). False: 'store: false' goes with every "
+        "request on both APIs, nothing is kept at Google (no context cache either) and "
+        "every prompt re-sends the conversation.",
     ).tag(config=True)
     thinking_level = Enum(
         ["", *THINKING_LEVELS],

@@ -82,7 +82,8 @@ class TurnSettings:
     model: str
     conversation: str = DEFAULT_CONVERSATION
     api: str = "interactions"
-    #: On Interactions: keep the conversation at Google (False: every turn re-sends it).
+    #: Let Google keep the requests (False: ``store: false`` on both APIs, and on
+    #: Interactions every turn re-sends the conversation).
     store: bool = True
     thinking_level: str | None = None
     #: Google Search grounding beside code execution (``--search``).

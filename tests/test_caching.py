@@ -268,3 +268,19 @@ def test_the_estimate_counts_text_csv_files_and_images():
     assert estimate_tokens(contents, lambda uri: 4000 if uri.endswith("f1") else 0) == 1200 + 258
     assert service_minimum("gemini-2.5-pro") == 4096
     assert service_minimum("gemini-2.5-flash") == 1024
+
+
+def test_store_false_sends_store_false_on_generate_content_and_makes_no_cache(ip, plain):
+    assert run_cell(ip, "%config GeminiMagics.store = False").success
+    ask(ip, "Summarise {big}.")
+    ask(ip, "Question 2?")
+    first, second = generate_requests(plain)
+    assert first.body["store"] is False and second.body["store"] is False
+    # A context cache would keep the conversation at Google: none is made.
+    assert not cache_requests(plain, "POST") and "cachedContent" not in second.body
+
+
+def test_store_true_leaves_the_services_default_on_generate_content(ip, plain):
+    ask(ip, "Hello.")
+    (request,) = generate_requests(plain)
+    assert "store" not in request.body

@@ -25,6 +25,7 @@ from gemini_magic.api.parts import (
 )
 from gemini_magic.display.grounding import Grounding
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.settings import CacheSettings
 from gemini_magic.text import enum_text
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ class GenerateContentBackend:
             temperature=settings.temperature,
             system_instruction=settings.system_instruction or None,
             thinking_config=types.ThinkingConfig(**thinking) if thinking else None,
+            # Sent as a top-level ``"store": false``: since 2026-10-26 new paid-tier
+            # projects keep generateContent requests unless told not to.
+            store=False if not settings.store else None,
         )
         # --new: sent without the history, which is forgotten only once the answer came.
         history = (
@@ -118,7 +122,8 @@ class GenerateContentBackend:
             request.contents,
             request.config,
             notice,
-            settings=settings.context_cache,
+            # A context cache keeps the conversation at Google: not with store=False.
+            settings=settings.context_cache if settings.store else _NO_CACHE,
             resend_media=settings.resend_media,
         )
         reader = _Reader(on_part)
@@ -166,6 +171,9 @@ class GenerateContentBackend:
 
     def _uri_for(self, threshold: int) -> Callable[[Attachment], str | None]:
         return lambda attachment: self._uploads.uri_for(attachment, threshold)
+
+
+_NO_CACHE = CacheSettings(enabled=False)
 
 
 class _Reader:

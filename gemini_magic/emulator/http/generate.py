@@ -35,6 +35,8 @@ def serve(handler: Handler, route: re.Match[str], fault: Fault | None) -> None:
     emulator = handler.emulator
     model, stream = route.group(2), route.group(3).startswith("stream")
     body = wire.request_body(handler.raw)
+    if not isinstance(body.get("store", False), bool):
+        raise wire.RequestError(400, "Invalid value at 'store': expected true or false.")
     cache = _cache_for(handler, model, body) if body.get("cachedContent") else None
     if cache is not None:
         cached_contents = cache.held.get("contents", [])
