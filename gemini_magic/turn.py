@@ -289,4 +289,5 @@ def _response(
         finish_reason=answer.finish_reason,
         grounding=answer.grounding,
         bindings=tuple(bindings),
+        hops=answer.hops,
     )

@@ -41,6 +41,9 @@ class Answer:
     interaction_id: str | None = None
     #: What the model searched for, and its sources (``--search``).
     grounding: Grounding = field(default_factory=lambda: _grounding())
+    #: How many interactions the answer took: more than 1 when it went past the
+    #: per-request decode limit and was continued (each hop re-billed the input).
+    hops: int = 1
 
 
 def _grounding() -> Grounding:

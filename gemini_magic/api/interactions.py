@@ -26,7 +26,6 @@ from gemini_magic.api.steps import (
     content_blocks,
     history_steps,
     takes_file,
-    usage_metadata,
 )
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.text import count
@@ -134,11 +133,12 @@ class InteractionsBackend:
             raise
         return Answer(
             parts=merge_parts(reader.parts),
-            usage=usage_metadata(reader.usage),
+            usage=reader.usage,
             model_version=reader.model,
             finish_reason=reader.finish_reason,
             interaction_id=reader.interaction_id,
             grounding=reader.grounding,
+            hops=reader.hops,
         )
 
     def repair(

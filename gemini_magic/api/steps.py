@@ -8,6 +8,11 @@ the display, the answer object and the history file have one shape to read.  The
 back, :func:`history_steps`, writes recorded turns as input steps with their
 signatures: for ``store=False`` (nothing kept at Google) and for re-sending a
 conversation whose stored interactions expired.
+
+An answer past the per-request decode limit comes in *hops* (the SDK continues it by
+itself): in a stream every hop's events arrive in one iterator, each hop an interaction
+of its own with step indices from 0; a whole answer comes merged (``continuation_ids``,
+usage summed).  The reader counts the hops and sums their usage either way.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ _FINISH = {
     "incomplete": "MAX_TOKENS",
     "budget_exceeded": "MAX_TOKENS",
     "cancelled": "CANCELLED",
+    # The SDK stopped continuing (a hop handed back the token it was sent with).
+    "requires_continuation": "MAX_TOKENS",
 }
 
 
@@ -42,20 +49,30 @@ def _signature_text(value: bytes | None) -> str | None:
     return base64.b64encode(value).decode("ascii") if value else None
 
 
-def usage_metadata(usage: Any) -> types.GenerateContentResponseUsageMetadata | None:
-    """The Interactions usage in the names the footer and the totals read."""
+#: The Interactions usage counts, and the names the footer and the totals read.
+_USAGE_NAMES = {
+    "total_input_tokens": "prompt_token_count",
+    "total_output_tokens": "candidates_token_count",
+    "total_thought_tokens": "thoughts_token_count",
+    "total_tool_use_tokens": "tool_use_prompt_token_count",
+    "total_cached_tokens": "cached_content_token_count",
+    "total_tokens": "total_token_count",
+}
+
+
+def usage_metadata(*usages: Any) -> types.GenerateContentResponseUsageMetadata | None:
+    """The Interactions usage (summed over hops) in the names the footer and totals read."""
     from google.genai import types
 
-    if usage is None:
+    known = [usage for usage in usages if usage is not None]
+    if not known:
         return None
-    return types.GenerateContentResponseUsageMetadata(
-        prompt_token_count=usage.total_input_tokens,
-        candidates_token_count=usage.total_output_tokens,
-        thoughts_token_count=usage.total_thought_tokens,
-        tool_use_prompt_token_count=usage.total_tool_use_tokens,
-        cached_content_token_count=usage.total_cached_tokens,
-        total_token_count=usage.total_tokens,
-    )
+    counts: dict[str, int | None] = {}
+    for theirs, ours in _USAGE_NAMES.items():
+        values = [getattr(usage, theirs, None) for usage in known]
+        present = [value for value in values if value is not None]
+        counts[ours] = sum(present) if present else None
+    return types.GenerateContentResponseUsageMetadata(**counts)
 
 
 class StepReader:
@@ -67,8 +84,11 @@ class StepReader:
         self.interaction_id: str | None = None
         self.model: str | None = None
         self.status: str | None = None
-        self.usage: Any = None
         self.grounding = Grounding()
+        #: The usage of each hop (interaction) of the answer, by its id.
+        self._hop_usage: dict[str | None, Any] = {}
+        #: The hops a whole (merged) answer came in; a stream's are counted by id.
+        self._merged_hops = 1
         self._steps: dict[int, Any] = {}
         self._pending: dict[int, dict[str, Any]] = {}
 
@@ -111,8 +131,19 @@ class StepReader:
         self.interaction_id = interaction.id or self.interaction_id
         self.model = interaction.model or self.model
         self.status = interaction.status or self.status
+        self._hop_usage.setdefault(interaction.id, None)
         if interaction.usage is not None:
-            self.usage = interaction.usage
+            self._hop_usage[interaction.id] = interaction.usage
+
+    @property
+    def usage(self) -> types.GenerateContentResponseUsageMetadata | None:
+        """The answer's usage: every hop's, summed (each hop re-bills the input)."""
+        return usage_metadata(*self._hop_usage.values())
+
+    @property
+    def hops(self) -> int:
+        """How many interactions the answer took (more than 1: continuation hops)."""
+        return max(self._merged_hops, len([i for i in self._hop_usage if i is not None]))
 
     def _start(self, index: int, step: Any) -> None:
         kind = getattr(step, "type", None)
@@ -199,6 +230,7 @@ class StepReader:
     def interaction(self, interaction: Any) -> None:
         """Take a whole ``Interaction`` (a non-streamed answer) step by step."""
         self._interaction(interaction)
+        self._merged_hops = len(getattr(interaction, "continuation_ids", None) or []) or 1
         for index, step in enumerate(interaction.steps or []):
             self._steps[index] = step
             self._start(index, step)
