@@ -31,7 +31,7 @@ SHELL = [
         "match": "list the files",
         "parts": [
             {"text": "I will list the sandbox's files."},
-            {"bash": f"ls && echo {DOT} | base64 -d > dot.png"},
+            {"bash": f"ls && echo listed && echo {DOT} | base64 -d > dot.png"},
             {"text": "Files: {output}."},
         ],
     },

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from gemini_magic.api.backend import OnPart
 from gemini_magic.display.grounding import Grounding
 from gemini_magic.errors import GeminiAPIError
-from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, enum_text
+from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, code_language, enum_text, newer_enums
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -156,12 +156,15 @@ class StepReader:
             self._pending[index] = {
                 "id": step.id,
                 "code": getattr(arguments, "code", None) or "",
+                "language": code_language(getattr(arguments, "language", None)),
                 "signature": step.signature,
             }
         elif kind == "code_execution_result":
             self._pending[index] = {
                 "call_id": step.call_id,
                 "result": _result_text(step.result),
+                # A result may be a list of contents: its images follow its text.
+                "images": [] if isinstance(step.result, str) else list(step.result or []),
                 "is_error": step.is_error,
                 "signature": step.signature,
             }
@@ -187,6 +190,8 @@ class StepReader:
             pending["signature"] = delta.signature
         elif kind == "code_execution_call" and pending is not None:
             pending["code"] = getattr(delta.arguments, "code", None) or pending["code"]
+            language = getattr(delta.arguments, "language", None)
+            pending["language"] = code_language(language) if language else pending["language"]
             pending["signature"] = delta.signature or pending["signature"]
         elif kind == "code_execution_result" and pending is not None:
             pending["result"] += delta.result or ""
@@ -216,7 +221,10 @@ class StepReader:
         if kind == "thought" and signature:
             self._emit(types.Part(thought=True, text="", thought_signature=signature))
         elif kind == "code_execution_call":
-            code = types.ExecutableCode(code=pending["code"], language="PYTHON", id=pending["id"])
+            with newer_enums():
+                code = types.ExecutableCode(
+                    code=pending["code"], language=pending["language"].upper(), id=pending["id"]
+                )
             self._emit(types.Part(executable_code=code, thought_signature=signature))
         elif kind == "code_execution_result":
             outcome = OUTCOME_FAILED if pending["is_error"] else OUTCOME_OK
@@ -224,6 +232,9 @@ class StepReader:
                 outcome=outcome, output=pending["result"], id=pending["call_id"]
             )
             self._emit(types.Part(code_execution_result=result, thought_signature=signature))
+            for content in pending["images"]:
+                if getattr(content, "type", None) == "image":
+                    self._image(content.data, content.mime_type)
 
     # --- a finished interaction (stream=False) -------------------------------------
 
@@ -406,7 +417,7 @@ def model_steps(content: types.Content) -> list[dict[str, Any]]:
             call = {
                 "type": "code_execution_call",
                 "id": code.id or f"call_{len(steps)}",
-                "arguments": {"code": code.code or "", "language": "python"},
+                "arguments": {"code": code.code or "", "language": code_language(code.language)},
             }
             steps.append(call | ({"signature": signature} if signature else {}))
         elif part.code_execution_result is not None:

@@ -24,7 +24,7 @@ from gemini_magic.display.blocks import Notice
 from gemini_magic.display.execution import CodeBlock
 from gemini_magic.errors import UsageError
 from gemini_magic.settings import LAST_RESPONSE_NAME
-from gemini_magic.text import OUTCOME_OK, count, outcome_name
+from gemini_magic.text import OUTCOME_OK, code_language, count, outcome_name
 
 if TYPE_CHECKING:
     import argparse
@@ -89,10 +89,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class CodeRun(NamedTuple):
-    """One code block of an answer and whether the sandbox ran it without an error."""
+    """One code block of an answer, whether the sandbox ran it without an error, and its
+    language (``python``, or ``bash`` for a shell step of the Interactions API)."""
 
     code: str
     ran_ok: bool
+    language: str = "python"
 
 
 def code_blocks(response: GeminiResponse) -> list[CodeRun]:
@@ -102,7 +104,8 @@ def code_blocks(response: GeminiResponse) -> list[CodeRun]:
         if part.thought:
             continue
         if part.executable_code is not None:
-            blocks.append(CodeRun(part.executable_code.code or "", True))
+            code = part.executable_code
+            blocks.append(CodeRun(code.code or "", True, code_language(code.language)))
         elif part.code_execution_result is not None and blocks:
             outcome = outcome_name(part.code_execution_result.outcome)
             blocks[-1] = blocks[-1]._replace(ran_ok=outcome == OUTCOME_OK)
@@ -120,6 +123,17 @@ def runnable(
     in range; raises UsageError for code that does not parse.
     """
     blocks = code_blocks(response)
+    picked = [block] if block is not None else [n for n, run in enumerate(blocks, 1) if run.ran_ok]
+    for number in picked or range(1, len(blocks) + 1):
+        language = blocks[number - 1].language
+        if language != "python":
+            others = [n for n, run in enumerate(blocks, 1) if run.language == "python"]
+            hint = f"`%gemini run -n {others[0]}` runs a Python block." if others else None
+            raise UsageError(
+                f"Block {number} of the answer is {language.capitalize()}, not Python: "
+                "%gemini run runs Python only; nothing was run.",
+                hint=hint or "Run the shell commands yourself if you trust them.",
+            )
     if block is not None:
         chosen = [blocks[block - 1].code]
         note = f"{HEADER} block {block} of {len(blocks)} only" if len(blocks) > 1 else None

@@ -32,7 +32,7 @@ from gemini_magic.display.blocks import (
 from gemini_magic.display.execution import CodeBlock, ExecutionOutput
 from gemini_magic.display.footer import Footer, FooterLine
 from gemini_magic.errors import ConfigurationError
-from gemini_magic.text import enum_text, outcome_name
+from gemini_magic.text import code_language, outcome_name
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -101,8 +101,7 @@ def supports_live_updates(shell: Any) -> bool:
 
 
 def _code_language(code: types.ExecutableCode) -> str:
-    language = enum_text(code.language, "python")
-    return "python" if language == "LANGUAGE_UNSPECIFIED" else language.lower()
+    return code_language(code.language)
 
 
 #: The ``part_metadata`` key of a part that stands for an unknown Interactions step.

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from gemini_magic.api.parts import replace_files, without_media
 from gemini_magic.errors import HistoryError, UsageError
 from gemini_magic.settings import DEFAULT_CONVERSATION as DEFAULT_NAME
+from gemini_magic.text import newer_enums
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -69,9 +70,12 @@ class Exchange:
     def from_json(cls, data: dict[str, Any]) -> Exchange:
         from google.genai import types
 
+        with newer_enums():  # a bash step's language
+            user = types.Content.model_validate(data["user"])
+            model = types.Content.model_validate(data["model"])
         return cls(
-            user=types.Content.model_validate(data["user"]),
-            model=types.Content.model_validate(data["model"]),
+            user=user,
+            model=model,
             prompt=str(data.get("prompt", "")),
             cell_id=data.get("cell_id"),
             model_name=str(data.get("model_name", "")),
