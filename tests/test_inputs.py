@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from magic_helpers import run_cell
 from PIL import Image
-from wire_helpers import generate_requests, inline_blobs, interaction_requests
+from wire_helpers import generate_requests, interaction_requests
 
 from gemini_magic.errors import AttachmentError, GeminiMagicError, UsageError
 
@@ -105,11 +105,8 @@ def test_a_path_to_a_text_file_sends_its_bytes_under_its_name(shell, emulator, t
     assert run_cell(shell, "%%gemini\nCount the words in {notes}.").success
     body = json.dumps(_last_request(emulator).body)
     assert "notes.txt" in body
-    request = _last_request(emulator)
-    if "interactions" in request.path:  # no document type for text/plain: sent as text
-        assert any("alpha beta" in b.get("text", "") for b in _blocks(request))
-    else:
-        assert inline_blobs(request.body, "text/plain") == [b"alpha beta\ngamma\n"]
+    # A file the sandbox can open, on both APIs (on Interactions a document).
+    assert _media(_last_request(emulator)) == [("text/plain", b"alpha beta\ngamma\n")]
 
 
 def test_dash_f_attaches_a_file_relative_to_the_working_folder(shell, emulator, tmp_path):
@@ -135,11 +132,9 @@ def test_error_attaches_the_last_exception_with_its_cell(shell, emulator):
     assert run.success, run.error
     body = json.dumps(_last_request(emulator).body)
     request = _last_request(emulator)
-    sent = (
-        "".join(b.get("text", "") for b in _blocks(request))
-        if "interactions" in (request.path)
-        else b"".join(inline_blobs(request.body, "text/plain")).decode()
-    )
+    ((mime, data),) = _media(request)
+    sent = data.decode()
+    assert mime == "text/plain"
     assert "ZeroDivisionError" in sent and "return a / b" in sent
     assert "\x1b[" not in body  # no ANSI colours
 

@@ -22,9 +22,12 @@ from gemini_magic.api.backend import Answer, Notice, OnPart
 from gemini_magic.api.errors import GONE_STATUSES, service_call
 from gemini_magic.api.parts import merge_parts, replace_files, user_content, without_media
 from gemini_magic.api.steps import (
+    DOCUMENT_TYPES,
     StepReader,
+    as_text_part,
     content_blocks,
     history_steps,
+    is_text,
     takes_file,
 )
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
@@ -98,7 +101,7 @@ class InteractionsBackend:
         before = [] if settings.new else conversation.before(settings.cell_id)
         user = user_content(
             prepared,
-            # Text the API takes no document for goes inline, as text, whatever its size.
+            # What goes as no image or document block goes inline, as text, whatever its size.
             lambda a: self._uploads.uri_for(a, threshold) if takes_file(a.mime_type) else None,
             _sandbox_names(prepared, first=_files_in(e.user for e in before)),
         )
@@ -144,8 +147,21 @@ class InteractionsBackend:
     def repair(
         self, request: InteractionRequest, error: GeminiMagicError, notice: Notice
     ) -> InteractionRequest | None:
-        """Upload expired files again, or send a chain the service refused again as
-        steps, once each."""
+        """Send a text file the service refused as a document as text, upload expired
+        files again, or send a chain the service refused again as steps, once each."""
+        refused = _refused_text_type(request, error)
+        if refused is not None:
+            notice(
+                f"The service refused {refused} as a document, so the file was sent again "
+                "as text: the model reads it, but the sandbox does not have it."
+            )
+            parts = [
+                as_text_part(p.inline_data)
+                if p.inline_data is not None and p.inline_data.mime_type == refused
+                else p
+                for p in request.user.parts or []
+            ]
+            return replace(request, user=request.user.model_copy(update={"parts": parts}))
         renewed = self._renew_files(request, error)
         if renewed is not None:
             notice("An uploaded attachment had expired; it was uploaded again.")
@@ -215,6 +231,19 @@ class InteractionsBackend:
                 self._client.interactions.cancel(id=interaction_id, timeout=2.0)
 
         threading.Thread(target=cancel, name="gemini-magic-cancel", daemon=True).start()
+
+
+def _refused_text_type(request: InteractionRequest, error: GeminiMagicError) -> str | None:
+    """The MIME type of a text file the new turn sent inline as a document, when the
+    service refused the request with a 400 that names that type."""
+    if not isinstance(error, GeminiAPIError) or error.code != 400:
+        return None
+    message = (error.service_message or error.message).lower()
+    for part in request.user.parts or []:
+        mime = part.inline_data.mime_type or "" if part.inline_data is not None else ""
+        if is_text(mime) and mime not in DOCUMENT_TYPES and mime.lower() in message:
+            return mime
+    return None
 
 
 def _files_in(contents: Iterable[types.Content]) -> int:

@@ -320,8 +320,9 @@ def _result_text(result: Any) -> str:
 # --- the way back: recorded turns as input steps ---------------------------------------
 
 
-#: The document types an Interactions ``document`` block takes (the SDK's
-#: ``DocumentContentMimeType``); other text goes as a text block.
+#: The document types an Interactions ``document`` block names (the SDK's
+#: ``DocumentContentMimeType``); text and source files go as documents of their own
+#: type too, so the sandbox has them as files (the type is an open string).
 DOCUMENT_TYPES = frozenset(
     {
         "application/pdf",
@@ -340,9 +341,30 @@ DOCUMENT_TYPES = frozenset(
 )
 
 
+def is_text(mime_type: str) -> bool:
+    """Whether a file of this type is text (``text/*``, JSON): the sandbox opens it."""
+    return mime_type.startswith("text/") or mime_type == "application/json"
+
+
 def takes_file(mime_type: str) -> bool:
-    """Whether the Interactions API takes this type as an image or document block."""
-    return mime_type.startswith("image/") or mime_type in DOCUMENT_TYPES
+    """Whether this type goes as an image or document block: a file in the sandbox."""
+    return mime_type.startswith("image/") or mime_type in DOCUMENT_TYPES or is_text(mime_type)
+
+
+def as_text_part(blob: types.Blob) -> types.Part:
+    """A text file the service refused as a document, as a text part with its content.
+
+    It reaches the model, but not the sandbox: the note says so (the attachment's own
+    description, sent before it, names a sandbox file).
+    """
+    from google.genai import types
+
+    name = blob.display_name or "attachment"
+    text = (blob.data or b"").decode("utf-8", errors="replace")
+    return types.Part(
+        text=f"The file `{name}` ({blob.mime_type}) could not be sent as a file (the service "
+        f"refused its type as a document), so the sandbox does not have it; its text:\n{text}"
+    )
 
 
 def content_blocks(content: types.Content) -> list[dict[str, Any]]:
