@@ -49,6 +49,10 @@ class Exchange:
     #: (the next turn names it as ``previous_interaction_id``).
     api: str = "generate_content"
     interaction_id: str | None = None
+    #: The files the turn attached that stand for a live object, as binding records
+    #: (``gemini_magic.answer.rebind.binding_record``): ``%gemini run`` on any later
+    #: answer binds them, as the sandbox keeps a conversation's files.
+    attached: list[dict[str, Any]] = field(default_factory=list)
     #: Stable identity, so two kernels writing one history file can merge their turns.
     id: str = field(default_factory=lambda: _new_id())
 
@@ -57,6 +61,7 @@ class Exchange:
             "id": self.id,
             "api": self.api,
             "interaction_id": self.interaction_id,
+            "attached": self.attached,
             "cell_id": self.cell_id,
             "prompt": self.prompt,
             "model_name": self.model_name,
@@ -83,6 +88,7 @@ class Exchange:
             created=float(data.get("created", 0.0)),
             api=str(data.get("api") or "generate_content"),
             interaction_id=data.get("interaction_id"),
+            attached=[dict(item) for item in data.get("attached") or [] if isinstance(item, dict)],
             id=str(data.get("id") or _legacy_id(data)),
         )
 
