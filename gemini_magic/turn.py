@@ -260,7 +260,7 @@ def _new_view(settings: TurnSettings) -> StreamView:
 
 def _attached(prepared: PreparedPrompt) -> list[dict[str, Any]]:
     """The turn's files that stand for a live object, as the conversation keeps them."""
-    from gemini_magic.answer.rebind import Binding, binding_record
+    from gemini_magic.answer.binding import Binding, binding_record
 
     records = []
     for position, attachment in enumerate(prepared.attachments):
@@ -286,7 +286,7 @@ def _response(
     keeps a conversation's files, numbered across its turns, so the code may read a file
     an earlier turn attached, by either of its names.
     """
-    from gemini_magic.answer.rebind import conversation_bindings
+    from gemini_magic.answer.binding import conversation_bindings
     from gemini_magic.answer.response import GeminiResponse
 
     turns = [(e.attached, files_in(e.user)) for e in earlier]
