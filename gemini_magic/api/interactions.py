@@ -19,17 +19,17 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.api.backend import Answer, Notice, OnPart
-from gemini_magic.api.errors import GONE_STATUSES, service_call
-from gemini_magic.api.parts import merge_parts, replace_files, user_content, without_media
-from gemini_magic.api.steps import (
+from gemini_magic.api.blocks import (
     DOCUMENT_TYPES,
-    StepReader,
     as_text_part,
     content_blocks,
     history_steps,
     is_text,
     takes_file,
 )
+from gemini_magic.api.errors import GONE_STATUSES, service_call
+from gemini_magic.api.parts import merge_parts, replace_files, user_content, without_media
+from gemini_magic.api.steps import StepReader
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.text import count
 
