@@ -164,9 +164,12 @@ def test_models_shows_the_gemini_4_family_with_its_levels(ix, emulator):
         ("gemini-3.1-pro-preview", "Temperature is deprecated on gemini-3.1-pro-preview"),
     ],
 )
-def test_temperature_on_a_model_that_ignores_it_says_so(ix, emulator, model, note):
+@pytest.mark.parametrize("api", ["interactions", "generate_content"])
+def test_temperature_on_a_model_that_ignores_it_says_so(ix, emulator, model, note, api):
+    assert run_cell(ix, f"%config GeminiMagics.api = {api!r}").success
     run = run_cell(ix, f"%%gemini -m {model} -t 0.3\nHello.")
     assert run.success, run.error
     assert note in run.all_text()
-    (request,) = interaction_requests(emulator)
-    assert request.body["generation_config"]["temperature"] == 0.3
+    [request] = [e for e in emulator.log if e.method == "POST"]
+    config = request.body.get("generation_config") or request.body["generationConfig"]
+    assert config["temperature"] == 0.3

@@ -117,3 +117,46 @@ def test_split_hops_cuts_the_text_between_words_and_loses_nothing():
     assert len(pieces) == 2
     texts = [p["text"] for piece in pieces for p in piece if "text" in p and not p.get("thought")]
     assert "".join(texts) == "one two three four" and len(texts) == 2
+
+
+def _kinds(n: int) -> list[list[dict]]:
+    """Every reply of ``n`` parts made of a thought, a text and a code step."""
+    shapes = [{"text": "a thought", "thought": True}, {"text": "one two three"}, {"code": "x"}]
+    if n == 0:
+        return [[]]
+    return [[*rest, dict(shape)] for rest in _kinds(n - 1) for shape in shapes]
+
+
+@pytest.mark.parametrize("hops", [2, 3, 5])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+def test_split_hops_keeps_every_part_in_order_in_at_most_hops_pieces(size, hops):
+    for parts in _kinds(size):
+        pieces = split_hops(parts, hops)
+        assert 1 <= len(pieces) <= hops and all(pieces)
+        joined: list[dict] = []
+        for piece in pieces:
+            for part in piece:
+                last = joined[-1] if joined else None
+                if (
+                    last is not None
+                    and "text" in part
+                    and "text" in last
+                    and not part.get("thought")
+                    and not last.get("thought")
+                ):
+                    joined[-1] = {**last, "text": last["text"] + part["text"]}
+                else:
+                    joined.append(dict(part))
+        original: list[dict] = []
+        for part in parts:  # adjacent answer texts read as one, as the client merges them
+            last = original[-1] if original else None
+            if (
+                last is not None
+                and "text" in part
+                and "text" in last
+                and not (part.get("thought") or last.get("thought"))
+            ):
+                original[-1] = {**last, "text": last["text"] + part["text"]}
+            else:
+                original.append(dict(part))
+        assert joined == original
