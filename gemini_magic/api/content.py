@@ -92,8 +92,9 @@ class GenerateContentBackend:
             system_instruction=settings.system_instruction or None,
             thinking_config=types.ThinkingConfig(**thinking) if thinking else None,
             # Sent as a top-level ``"store": false``: since 2026-10-26 new paid-tier
-            # projects keep generateContent requests unless told not to.
-            store=False if not settings.store else None,
+            # projects keep generateContent requests unless told not to.  The SDK refuses
+            # the field on Vertex AI (a ValueError), which has no such storing.
+            store=False if not settings.store and not self._client.vertexai else None,
         )
         # --new: sent without the history, which is forgotten only once the answer came.
         history = (

@@ -284,3 +284,20 @@ def test_store_true_leaves_the_services_default_on_generate_content(ip, plain):
     ask(ip, "Hello.")
     (request,) = generate_requests(plain)
     assert "store" not in request.body
+
+
+def test_store_false_is_not_sent_to_vertex_ai_whose_sdk_refuses_the_field():
+    """The SDK raises ValueError for ``store`` in Vertex AI mode (it has no such storing)."""
+    from google import genai
+
+    from gemini_magic.api.content import GenerateContentBackend
+    from gemini_magic.inputs.prompt import prepare_prompt
+    from gemini_magic.settings import TurnSettings
+    from gemini_magic.state.conversation import ConversationStore
+
+    vertex = genai.Client(vertexai=True, project="p", location="us-central1")
+    store = ConversationStore()
+    backend = GenerateContentBackend(vertex, uploads=None, caches=None, store=store)
+    settings = TurnSettings(model="gemini-3.8-flash", store=False)
+    request = backend.build(prepare_prompt("Hello.", {}), store.get("default"), settings)
+    assert request.config.store is None
