@@ -11,6 +11,7 @@ import json
 
 import pytest
 from google import genai
+from google.genai import _interactions as ix  # the Interactions client's errors
 from google.genai import errors as genai_errors
 
 from gemini_magic.emulator import Emulator
@@ -89,14 +90,18 @@ def test_a_hop_naming_another_interaction_or_an_unknown_token_is_refused(emulato
     assert first.status == "requires_continuation" and first.continuation_token
     body = {"model": MODEL, "continuation_token": first.continuation_token}
     wrong = json.dumps({**body, "previous_interaction_id": "v1_other"}).encode()
-    status, error = raw(emulator, "POST", "/v1/interactions", wrong, "test-key-a")
+    status, error = raw(emulator, "POST", "/v1/interactions", wrong)
     assert status == 400 and first.id in error["error"]["message"]
     unknown = json.dumps({**body, "continuation_token": "ct_nope", "input": "x"}).encode()
-    status, error = raw(emulator, "POST", "/v1/interactions", unknown, "test-key-a")
+    status, error = raw(emulator, "POST", "/v1/interactions", unknown)
     assert (status, error["error"]["code"]) == (400, "invalid_request")
-    foreign = json.dumps({**body, "previous_interaction_id": first.id}).encode()
-    status, _ = raw(emulator, "POST", "/v1/interactions", foreign, "test-key-b")
-    assert status == 400
+    other = make_client(emulator, key=emulator.add_key())  # another caller's key
+    with pytest.raises(ix.BadRequestError, match="continuation_token"):
+        other.interactions.create(
+            model=MODEL,
+            continuation_token=first.continuation_token,
+            previous_interaction_id=first.id,
+        )
     resumed = client.interactions.create(
         model=MODEL, continuation_token=first.continuation_token, previous_interaction_id=first.id
     )
