@@ -29,6 +29,10 @@ from gemini_magic.errors import UsageError
 #: A current GA model with code execution, on free and paid tiers alike.
 DEFAULT_MODEL = "gemini-3.8-flash"
 
+#: Part of every ``modelVersion`` (``f"{model}-{OFFLINE_MARK}"``) and interaction id the
+#: bundled offline emulator answers with, so an answer shows it came from there.
+OFFLINE_MARK = "offline-emulator"
+
 _UP_TO_HIGH = ("low", "medium", "high")
 _UP_TO_XHIGH = ("low", "medium", "high", "xhigh")
 

@@ -11,12 +11,10 @@ source files (a ``document`` of its own MIME type).
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gemini_magic.api.sdk import types
 from gemini_magic.text import OUTCOME_OK, code_language, enum_text
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 
 def _signature_text(value: bytes | None) -> str | None:
@@ -61,8 +59,6 @@ def as_text_part(blob: types.Blob) -> types.Part:
     It reaches the model, but not the sandbox: the note says so (the attachment's own
     description, sent before it, names a sandbox file).
     """
-    from google.genai import types
-
     name = blob.display_name or "attachment"
     text = (blob.data or b"").decode("utf-8", errors="replace")
     return types.Part(
@@ -79,16 +75,16 @@ def content_blocks(content: types.Content) -> list[dict[str, Any]]:
             blocks.append({"type": "text", "text": part.text})
         elif part.inline_data is not None:
             blob = part.inline_data
-            blocks.append(_inline_block(blob.mime_type or "", blob.data or b"", blob.display_name))
+            blocks.append(inline_block(blob.mime_type or "", blob.data or b"", blob.display_name))
         elif part.file_data is not None:
             data = part.file_data
             blocks.append(media_block(data.mime_type or "", uri=data.file_uri))
     return blocks
 
 
-def _inline_block(mime_type: str, data: bytes, name: str | None) -> dict[str, Any]:
-    """An image or document block, or for text the API has no document type for (a
-    ``.py``, ``.txt``, ``.json`` file, the last error) a text block with its content."""
+def inline_block(mime_type: str, data: bytes, name: str | None) -> dict[str, Any]:
+    """An image or document block (text and source files included), or for a type that
+    is neither a text block with its content."""
     if takes_file(mime_type):
         return media_block(mime_type, data=data)
     text = data.decode("utf-8", errors="replace")

@@ -18,16 +18,13 @@ usage summed).  The reader counts the hops and sums their usage either way.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic.api.backend import OnPart
-from gemini_magic.display.grounding import Grounding
+from gemini_magic.api.backend import OnPart, Reader
+from gemini_magic.api.parts import UNKNOWN_KEY
+from gemini_magic.api.sdk import types
 from gemini_magic.errors import GeminiAPIError
 from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, code_language, enum_text, newer_enums
-
-if TYPE_CHECKING:
-    from google.genai import types
-
 
 #: Interaction statuses and the finish reason the answer gets (None: it ended well).
 _FINISH = {
@@ -58,8 +55,6 @@ _USAGE_NAMES = {
 
 def usage_metadata(*usages: Any) -> types.GenerateContentResponseUsageMetadata | None:
     """The Interactions usage (summed over hops) in the names the footer and totals read."""
-    from google.genai import types
-
     known = [usage for usage in usages if usage is not None]
     if not known:
         return None
@@ -71,16 +66,12 @@ def usage_metadata(*usages: Any) -> types.GenerateContentResponseUsageMetadata |
     return types.GenerateContentResponseUsageMetadata(**counts)
 
 
-class StepReader:
+class StepReader(Reader):
     """Reads one interaction's events (or finished steps) into parts, in order."""
 
     def __init__(self, on_part: OnPart) -> None:
-        self.on_part = on_part
-        self.parts: list[types.Part] = []
-        self.interaction_id: str | None = None
-        self.model: str | None = None
+        super().__init__(on_part)
         self.status: str | None = None
-        self.grounding = Grounding()
         #: The usage of each hop (interaction) of the answer, by its id.
         self._hop_usage: dict[str | None, Any] = {}
         #: The hops a whole (merged) answer came in; a stream's are counted by id.
@@ -125,16 +116,13 @@ class StepReader:
 
     def _interaction(self, interaction: Any) -> None:
         self.interaction_id = interaction.id or self.interaction_id
-        self.model = interaction.model or self.model
+        self.model_version = interaction.model or self.model_version
         self.status = interaction.status or self.status
         self._hop_usage.setdefault(interaction.id, None)
         if interaction.usage is not None:
             self._hop_usage[interaction.id] = interaction.usage
-
-    @property
-    def usage(self) -> types.GenerateContentResponseUsageMetadata | None:
-        """The answer's usage: every hop's, summed (each hop re-bills the input)."""
-        return usage_metadata(*self._hop_usage.values())
+            # The answer's usage: every hop's, summed (each hop re-bills the input).
+            self.usage = usage_metadata(*self._hop_usage.values())
 
     @property
     def hops(self) -> int:
@@ -206,8 +194,6 @@ class StepReader:
             self._emit_unknown(f"delta {_raw_type(delta)}")
 
     def _stop(self, index: int) -> None:
-        from google.genai import types
-
         step = self._steps.pop(index, None)
         pending = self._pending.pop(index, None)
         kind = getattr(step, "type", None)
@@ -215,19 +201,19 @@ class StepReader:
             return
         signature = _signature(pending.get("signature"))
         if kind == "thought" and signature:
-            self._emit(types.Part(thought=True, text="", thought_signature=signature))
+            self.emit(types.Part(thought=True, text="", thought_signature=signature))
         elif kind == "code_execution_call":
             with newer_enums():
                 code = types.ExecutableCode(
                     code=pending["code"], language=pending["language"].upper(), id=pending["id"]
                 )
-            self._emit(types.Part(executable_code=code, thought_signature=signature))
+            self.emit(types.Part(executable_code=code, thought_signature=signature))
         elif kind == "code_execution_result":
             outcome = OUTCOME_FAILED if pending["is_error"] else OUTCOME_OK
             result = types.CodeExecutionResult(
                 outcome=outcome, output=pending["result"], id=pending["call_id"]
             )
-            self._emit(types.Part(code_execution_result=result, thought_signature=signature))
+            self.emit(types.Part(code_execution_result=result, thought_signature=signature))
             for content in pending["images"]:
                 if getattr(content, "type", None) == "image":
                     self._image(content.data, content.mime_type)
@@ -255,10 +241,8 @@ class StepReader:
     # --- parts ----------------------------------------------------------------------
 
     def _text(self, text: str | None, *, thought: bool) -> None:
-        from google.genai import types
-
         if text:
-            self._emit(types.Part(text=text, thought=True if thought else None))
+            self.emit(types.Part(text=text, thought=True if thought else None))
 
     def _search_results(self, results: Any) -> None:
         for result in results or []:
@@ -281,21 +265,11 @@ class StepReader:
             self._emit_unknown(f"content {kind}")
 
     def _image(self, data: str | None, mime_type: Any) -> None:
-        from google.genai import types
-
         blob = types.Blob(data=base64.b64decode(data or ""), mime_type=enum_text(mime_type))
-        self._emit(types.Part(inline_data=blob))
+        self.emit(types.Part(inline_data=blob))
 
     def _emit_unknown(self, what: str) -> None:
-        from google.genai import types
-
-        from gemini_magic.display.stream import UNKNOWN_KEY
-
-        self._emit(types.Part(part_metadata={UNKNOWN_KEY: what}))
-
-    def _emit(self, part: types.Part) -> None:
-        self.parts.append(part)
-        self.on_part(part)
+        self.emit(types.Part(part_metadata={UNKNOWN_KEY: what}))
 
 
 def _raw_type(item: Any) -> str:

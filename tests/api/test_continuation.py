@@ -15,8 +15,7 @@ import pytest
 from gemini_magic.display.stream import StreamView
 from gemini_magic.errors import GeminiAPIError
 from gemini_magic.models import DEFAULT_MODEL
-from gemini_magic.session import GeminiSession
-from gemini_magic.settings import Connection, TurnSettings
+from gemini_magic.settings import TurnSettings
 from gemini_magic.turn import TurnInput, run_turn
 from tests.helpers.interaction import REPLIES
 from tests.helpers.magic import run_cell
@@ -94,9 +93,9 @@ class _InterruptAtResult(StreamView):
         super().add(part)
 
 
-def test_an_interrupt_during_a_hop_cancels_that_hop(plot, tmp_path):
+def test_an_interrupt_during_a_hop_cancels_that_hop(ix, plot):
     plot.inject("continuation", hops=2)
-    session = GeminiSession(Connection(), history_file="")
+    session = ix.magics_manager.registry["GeminiMagics"].session
     settings = TurnSettings(model=DEFAULT_MODEL)
     # "plot it" is cut in two hops: thought, text, code | result, figure, text.
     view = _InterruptAtResult(live_updates=False)
