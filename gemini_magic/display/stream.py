@@ -31,6 +31,7 @@ from gemini_magic.display.blocks import (
 )
 from gemini_magic.display.execution import CodeBlock, ExecutionOutput
 from gemini_magic.display.footer import Footer, FooterLine
+from gemini_magic.display.freeze import UPDATE_INTERVAL, LiveText
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.text import enum_text, outcome_name
 
@@ -58,22 +59,24 @@ class _Printed:
 
     def __init__(self, write: Callable[[str], Any], plain: str) -> None:
         self._write = write
-        self._written = ""
-        self._emit(plain)
+        self._length = 0
+        self._last = ""
+        self.add(plain)
 
-    def _emit(self, plain: str) -> None:
-        new = plain[len(self._written) :]
+    def add(self, new: str) -> None:
+        """Write ``new``, the characters that extend the block's plain text."""
         if new:
             self._write(new)
-            self._written = plain
+            self._length += len(new)
+            self._last = new[-1]
 
     def update(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Write the characters ``data``'s plain text adds to what was written."""
-        self._emit(data["text/plain"])
+        self.add(data["text/plain"][self._length :])
 
     def close(self) -> None:
         """End the line, so that whatever is shown next starts on its own."""
-        if self._written and not self._written.endswith("\n"):
+        if self._length and self._last != "\n":
             self._write("\n")
 
 
@@ -143,6 +146,7 @@ class StreamView:
         display: Callable[..., Any] | None = None,
         live_updates: bool = True,
         write: Callable[[str], Any] = _write_stdout,
+        update_interval: float = UPDATE_INTERVAL,
     ) -> None:
         if max_output_lines < 1 or max_output_chars < 1:
             raise ConfigurationError(
@@ -153,6 +157,7 @@ class StreamView:
             from IPython.display import display
         self._display = display
         self.live_updates = live_updates
+        self.update_interval = update_interval
         self._write = write
         self.show_thoughts = show_thoughts
         self.max_output_lines = max_output_lines
@@ -164,8 +169,9 @@ class StreamView:
         self._handle: Any = None
 
     def _end_growing(self) -> None:
-        if self._growing is not None and not self.live_updates:
+        if isinstance(self._handle, (_Printed, LiveText)):
             self._handle.close()
+        self._handle = None
         self._growing = None
 
     def _show(self, block: Block) -> None:
@@ -176,24 +182,40 @@ class StreamView:
     def _grow(self, cls: type[MarkdownText] | type[ThoughtSummary], text: str) -> None:
         growing = self._growing
         if isinstance(growing, cls):
-            was_folded = isinstance(growing, MarkdownText) and growing.folded
-            growing.append(text)
-            if not was_folded:  # a folded output no longer changes
+            if isinstance(growing, MarkdownText):
+                self._grow_text(growing, text)
+            else:
+                growing.append(text)
                 # The bundle as is (raw): the formatter would only find it again, and
                 # this runs once per streamed event.
                 data, metadata = growing._repr_mimebundle_()
                 self._handle.update(data, raw=True, metadata=metadata)
             return
         self._end_growing()
-        block = (
-            MarkdownText(text, max_chars=self.max_text_chars) if cls is MarkdownText else cls(text)
-        )
+        if cls is MarkdownText:
+            block: MarkdownText | ThoughtSummary = MarkdownText(max_chars=self.max_text_chars)
+        else:
+            block = ThoughtSummary(text)
         self.blocks.append(block)
         self._growing = block
-        if self.live_updates:
-            self._handle = self._display(block, display_id=True)
-        else:
+        if not self.live_updates:
             self._handle = _Printed(self._write, block._plain())
+        elif isinstance(block, MarkdownText):
+            self._handle = LiveText(self._display, interval=self.update_interval)
+        else:
+            self._handle = self._display(block, display_id=True)
+        if isinstance(block, MarkdownText):
+            self._grow_text(block, text)
+
+    def _grow_text(self, block: MarkdownText, text: str) -> None:
+        """Add to the model's text; show what is new (finished blocks, the tail)."""
+        if block.folded:  # a folded output no longer changes
+            return
+        shown = block.append(text)
+        if not self.live_updates:
+            self._handle.add(shown + (f"\n{block.note()}" if block.folded else ""))
+            return
+        self._handle.grow(shown, block.note() if block.folded else None)
 
     def add(self, part: types.Part) -> None:
         """Show one streamed part (or grow the text output it continues)."""
