@@ -12,6 +12,7 @@ This module only parses: it turns the traits plus the cell's options into one fr
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from gemini_magic.settings import (
 )
 
 if TYPE_CHECKING:
+    from gemini_magic.answer.response import GeminiResponse
     from gemini_magic.inputs.error import LastError
     from gemini_magic.warmup import Warmup
 
@@ -134,6 +136,13 @@ class GeminiMagics(Magics, GeminiSettings):
     )
     @argument("--no-stream", action="store_true", help="Show the answer when it is complete.")
     @argument(
+        "-b",
+        "--background",
+        action="store_true",
+        help="Return at once and stream the answer into this cell while other cells run "
+        "(`%%gemini wait` raises a failure; `%%gemini jobs`, `%%gemini cancel`).",
+    )
+    @argument(
         "--sample",
         type=int,
         metavar="N",
@@ -180,16 +189,34 @@ class GeminiMagics(Magics, GeminiSettings):
             last_error=self._last_error() if args.error else None,
             cwd=Path.cwd(),
         )
-        response = run_turn(self._session, settings, prompt)
-        self.shell.user_ns[LAST_RESPONSE_NAME] = response
-        if args.output:
-            self.shell.user_ns[args.output] = response
-        if args.code_cell and response.code:
-            # The code as it runs here (reads bound to the live objects), not as it ran
-            # on the sandbox's copies of the files.
-            self.shell.set_next_input(response.runnable_code, replace=False)
-        # Saved last: the answer is kept (above) even if saving it fails.
-        self._session.autosave()
+        output, code_cell = args.output, args.code_cell
+
+        def keep(response: GeminiResponse) -> None:
+            self.shell.user_ns[LAST_RESPONSE_NAME] = response
+            if output:
+                self.shell.user_ns[output] = response
+            if code_cell and response.code:
+                # The code as it runs here (reads bound to the live objects), not as it
+                # ran on the sandbox's copies of the files.
+                self.shell.set_next_input(response.runnable_code, replace=False)
+            # Saved last: the answer is kept (above) even if saving it fails.
+            self._session.autosave()
+
+        if args.background or self.background:
+            from gemini_magic.command import background
+
+            reason = background.why_foreground(self.shell)
+            if reason is None:
+                # The namespace as it is now: the turn reads it later, in its thread.
+                prompt = replace(prompt, namespace=dict(prompt.namespace))
+                background.start(self.shell, self._session, settings, prompt, keep)
+                return
+            from IPython.display import display
+
+            from gemini_magic.display.blocks import Notice
+
+            display(Notice(background.foreground_note(reason)))
+        keep(run_turn(self._session, settings, prompt))
 
     def _parse(self, line: str) -> Any:
         """The cell's options; a bad one is our UsageError (one line, nothing sent)."""
@@ -281,6 +308,9 @@ class GeminiMagics(Magics, GeminiSettings):
         ``%gemini export FILE.md``       write the conversations as Markdown
         ``%gemini offline [on|off]``     answer from the bundled offline emulator
         ``%gemini models``               list the models the service offers
+        ``%gemini wait [NAME|--all]``    wait for background prompts; raise a failure
+        ``%gemini jobs``                 list the background prompts
+        ``%gemini cancel [N|--all]``     cancel a background prompt (cell [N])
         """
         from gemini_magic.command import run_command
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from gemini_magic.api.errors import service_call
+from gemini_magic.command import jobs as background_jobs
 from gemini_magic.command import run as run_answer
 from gemini_magic.errors import UsageError
 from gemini_magic.state.conversation import DEFAULT_NAME, ConversationStore
@@ -84,6 +85,7 @@ def _build_parser() -> _Parser:
     )
     command("models", models, "List the models the service offers.")
     run_answer.add_arguments(command("run", run_answer.run, run_answer.HELP))
+    background_jobs.add_arguments(command)
     return parser
 
 

@@ -147,6 +147,7 @@ class StreamView:
         live_updates: bool = True,
         write: Callable[[str], Any] = _write_stdout,
         update_interval: float = UPDATE_INTERVAL,
+        check: Callable[[], None] | None = None,
     ) -> None:
         if max_output_lines < 1 or max_output_chars < 1:
             raise ConfigurationError(
@@ -158,6 +159,9 @@ class StreamView:
         self._display = display
         self.live_updates = live_updates
         self.update_interval = update_interval
+        #: Called before each part and note is shown: a background turn's cancel check,
+        #: which raises ``KeyboardInterrupt`` to stop the turn as an interrupt does.
+        self._check = check
         self._write = write
         self.show_thoughts = show_thoughts
         self.max_output_lines = max_output_lines
@@ -219,6 +223,8 @@ class StreamView:
 
     def add(self, part: types.Part) -> None:
         """Show one streamed part (or grow the text output it continues)."""
+        if self._check is not None:
+            self._check()
         limits = {"max_lines": self.max_output_lines, "max_chars": self.max_output_chars}
         if part.text is not None:
             if not part.text or (part.thought and not self.show_thoughts):
@@ -241,6 +247,8 @@ class StreamView:
 
     def notice(self, text: str) -> None:
         """Show a one-line note (before the answer: what was sent, a hint)."""
+        if self._check is not None:
+            self._check()
         self._show(Notice(text))
 
     def finish(self, footer: Footer) -> None:

@@ -46,6 +46,8 @@ class Job:
     #: The job this one waits for (the conversation's turn in flight when it was sent).
     after: Job | None = None
     error: BaseException | None = None
+    #: Whether the turn began (False: cancelled while it waited for the one before).
+    ran: bool = False
     #: Whether ``%gemini wait`` raised the failure already (it is raised once).
     reported: bool = False
     started: float = field(default_factory=time.monotonic)
@@ -98,13 +100,14 @@ class Jobs:
         *,
         number: int | None = None,
         enter: Callable[[], None] | None = None,
-        failed: Callable[[BaseException], None] | None = None,
+        ended: Callable[[Job], None] | None = None,
     ) -> Job:
         """Run ``work(job)`` in a new thread, after the conversation's turn in flight.
 
         ``number`` names the job (the cell's execution count); ``enter`` runs first in
-        the thread (routing its outputs to the cell); ``failed`` shows a failure in the
-        cell (the failure is kept for ``%gemini wait`` all the same).
+        the thread (routing its outputs to the cell); ``ended`` runs last there, when
+        the job is done, failed or cancelled (to show a failure in the cell: it is kept
+        for ``%gemini wait`` all the same).
         """
         with self._lock:
             self._count += 1
@@ -117,7 +120,7 @@ class Jobs:
             self._jobs.append(job)
         job.thread = threading.Thread(
             target=self._run,
-            args=(job, work, enter, failed),
+            args=(job, work, enter, ended),
             name=f"gemini-magic-job-{job.number}",
             daemon=True,
         )
@@ -129,7 +132,7 @@ class Jobs:
         job: Job,
         work: Callable[[Job], None],
         enter: Callable[[], None] | None,
-        failed: Callable[[BaseException], None] | None,
+        ended: Callable[[Job], None] | None,
     ) -> None:
         try:
             if enter is not None:
@@ -138,19 +141,19 @@ class Jobs:
                 while not job.after.wait(_POLL):
                     job.check()
             job.check()
-            job.state = RUNNING
+            job.state, job.ran = RUNNING, True
             work(job)
             job.state = DONE
         except KeyboardInterrupt:  # Cancelled, or the work's own interrupt handling
             job.state = CANCELLED
         except BaseException as error:  # kept for %gemini wait, which raises it
             job.state, job.error = FAILED, error
-            if failed is not None:
-                # Showing it may fail too: wait still raises the error itself.
-                with contextlib.suppress(Exception):
-                    failed(error)
         finally:
             job.ended = time.monotonic()
+            if ended is not None:
+                # Showing the end may fail too: wait still raises a failure itself.
+                with contextlib.suppress(Exception):
+                    ended(job)
             job._done.set()
 
     def select(self, conversation: str | None = None) -> list[Job]:
