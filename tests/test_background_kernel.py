@@ -108,7 +108,7 @@ def test_outputs_land_in_their_own_cell_while_another_cell_prints(kernel: Sessio
     loop = (
         "import time\nfor i in range(40):\n    print('tick', i, flush=True)\n    time.sleep(0.05)"
     )
-    reply, printed = kernel.run(loop)
+    reply, _ = kernel.run(loop)
     foreground = kernel.messages[-1]["parent_header"]["msg_id"]
     assert reply["status"] == "ok"
     reply, _ = kernel.run("%gemini wait")
