@@ -12,7 +12,8 @@ This module only parses: it turns the traits plus the cell's options into one fr
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from gemini_magic.settings import (
 
 if TYPE_CHECKING:
     from gemini_magic.answer.response import GeminiResponse
+    from gemini_magic.command.context import Context
     from gemini_magic.inputs.error import LastError
     from gemini_magic.warmup import Warmup
 
@@ -314,7 +316,32 @@ class GeminiMagics(Magics, GeminiSettings):
         """
         from gemini_magic.command import run_command
 
-        return run_command(line, self._session, self)
+        return run_command(line, self.command_context())
+
+    def command_context(self) -> Context:
+        """What a ``%gemini`` command gets: the settings as they are now, the session,
+        the shell, and the setter and watcher of the traits (never this object)."""
+        from gemini_magic.command import Configured, Context
+
+        settings = Configured(**{f.name: getattr(self, f.name) for f in fields(Configured)})
+        return Context(
+            session=self._session,
+            settings=settings,
+            shell=self.shell,
+            set_option=self._set_option,
+            watch_option=self._watch_option,
+        )
+
+    def _set_option(self, name: str, value: Any) -> None:
+        """The one way a ``%gemini`` command changes a setting: as ``%config`` would, so
+        the trait validates it and its observers (the session's connection) follow."""
+        if name not in self.trait_names(config=True):
+            raise ValueError(f"{name!r} is not a setting of GeminiMagics.")
+        setattr(self, name, value)
+
+    def _watch_option(self, name: str, callback: Callable[[Any], None]) -> None:
+        """Call ``callback`` with the setting's new value whenever it changes."""
+        self.observe(lambda change: callback(change["new"]), names=name)
 
 
 def _unquote(value: str | None) -> str | None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from google import genai
 
 from gemini_magic.emulator import Emulator
 
@@ -33,6 +34,21 @@ def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iter
         monkeypatch.delenv(name, raising=False)
     yield emulator_server
     emulator_server.reset()
+
+
+@pytest.fixture
+def replies() -> list[dict]:
+    """The scripted replies the `client` fixture gives the emulator: none (the built-in
+    analyst answers) unless a test module overrides this fixture with its own script."""
+    return []
+
+
+@pytest.fixture
+def client(emulator: Emulator, replies: list[dict]) -> genai.Client:
+    """The real SDK client, built from the environment the `emulator` fixture set, as users
+    build theirs, but without the SDK's retries, so a fault shows at once."""
+    emulator.set_replies(replies)
+    return genai.Client(http_options={"retry_options": {"attempts": 1}})
 
 
 # ---------------------------------------------------------------------------------------

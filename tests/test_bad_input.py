@@ -15,8 +15,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import generate_requests
 
 from gemini_magic.errors import (
     AttachmentError,
@@ -25,6 +23,8 @@ from gemini_magic.errors import (
     HistoryError,
     ReferenceNotFound,
 )
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests
 
 
 def sent_nothing(emulator) -> bool:

@@ -6,11 +6,11 @@ import json
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
 from traitlets import TraitError
-from wire_helpers import generate_requests, texts, user_prompts
 
 from gemini_magic.errors import GeminiAPIError, HistoryError
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests, texts, user_prompts
 
 
 def test_new_that_fails_keeps_the_old_conversation(ip, emulator):

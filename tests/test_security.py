@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import generate_requests
 
 from gemini_magic.text import human_size
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import generate_requests
 
 # Built at run time so the source holds nothing a secret scanner takes for a real key.
 SECRET = "AIza" + "SyD-gemini-magic-SECRET-0123456789abc"

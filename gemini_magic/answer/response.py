@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from gemini_magic.answer.runnable import runnable_code
 from gemini_magic.display.blocks import (
     InlineDataPlaceholder,
     InlineImage,
@@ -98,9 +99,7 @@ class GeminiResponse:
         """The code as ``%gemini run`` runs it here: every read of an attached file bound to
         the live object, a header saying what is bound to what (None: the answer has no
         code).  ``-x`` inserts it; it is here too for front ends that ignore that."""
-        from gemini_magic.command.run import runnable_code
-
-        return runnable_code(self)
+        return runnable_code(self.parts, self.bindings)
 
     @property
     def results(self) -> list[ExecutionResult]:

@@ -17,7 +17,7 @@ from gemini_magic.text import count
 if TYPE_CHECKING:
     import argparse
 
-    from gemini_magic.session import GeminiSession
+    from gemini_magic.command.context import Context
     from gemini_magic.state.jobs import Job
 
 WAIT_HELP = (
@@ -42,8 +42,9 @@ def add_arguments(command: Any) -> None:
     cancelling.add_argument("--all", action="store_true", help="every background prompt")
 
 
-def wait(session: GeminiSession, configurable: Any, args: argparse.Namespace) -> None:
+def wait(context: Context, args: argparse.Namespace) -> None:
     """Block until the chosen turns finished; raise the first failure not raised yet."""
+    session = context.session
     if args.name is not None and args.all:
         raise UsageError("Give a conversation or --all, not both.")
     chosen = session.jobs.select(None if args.all else args.name)
@@ -101,13 +102,13 @@ def _waits(job: Job) -> bool:
     return job.after is not None and not job.ran and not job.finished
 
 
-def jobs(session: GeminiSession, configurable: Any, args: argparse.Namespace) -> JobList:
-    return JobList(session.jobs.select())
+def jobs(context: Context, args: argparse.Namespace) -> JobList:
+    return JobList(context.session.jobs.select())
 
 
-def cancel(session: GeminiSession, configurable: Any, args: argparse.Namespace) -> None:
+def cancel(context: Context, args: argparse.Namespace) -> None:
     """Cancel one turn (by its cell number, or the latest running) or every one."""
-    registry = session.jobs
+    registry = context.session.jobs
     if args.all:
         stopped = registry.cancel_all()
     else:

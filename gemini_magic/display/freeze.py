@@ -106,11 +106,20 @@ class BlockSplitter:
             self._lines, self._content, self._after_blank = [], False, False
 
     def _ended(self, line: str) -> None:
-        """Follow the block structure past one ended line (``line`` without its end)."""
+        """Follow the block structure past one ended line (``line`` without its end).
+
+        Fences are followed everywhere SafeMarkdown follows them (it escapes raw HTML,
+        so for it an HTML block is prose), HTML and math blocks outside fences: a block
+        ends only where neither reading has anything open.
+        """
         self._after_blank = False
         if self._fence is not None:
             if self._fence.closed_by(line):
                 self._fence = None
+            return
+        self._fence = open_fence(line)
+        if self._fence is not None:
+            pass
         elif self._html is not None:
             if self._html.search(line):
                 self._html = None
@@ -118,12 +127,11 @@ class BlockSplitter:
             self._math = line.count("$$") % 2 == 0
         elif _is_blank(line):
             self._after_blank = self._content
+            return
         else:
-            self._content = True
-            self._fence = open_fence(line)
-            if self._fence is None:
-                self._html = _html_block_end(line)
-                self._math = self._html is None and line.count("$$") % 2 == 1
+            self._html = _html_block_end(line)
+            self._math = self._html is None and line.count("$$") % 2 == 1
+        self._content = True
 
 
 def split_blocks(text: str) -> tuple[list[str], str]:

@@ -263,34 +263,6 @@ class ConversationStore:
             ) from None
         return cls.from_json(data, source=str(source))
 
-    # --- reading it ---------------------------------------------------------------
-
-    def export_markdown(self, path: str | os.PathLike[str]) -> Path:
-        """Write every conversation as readable Markdown (images as short notes)."""
-        target = Path(path).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.to_markdown(), encoding="utf-8")
-        return target
-
-    def to_markdown(self) -> str:
-        """Every conversation as Markdown, each answer as the answer object writes it."""
-        from gemini_magic.answer.response import answer_markdown
-
-        lines: list[str] = []
-        for conv in self:
-            if not conv.exchanges and conv.name != DEFAULT_NAME:
-                continue
-            lines.append(f"# Conversation: {conv.name}\n")
-            if not conv.exchanges:
-                lines.append("_(empty)_\n")
-            for number, exchange in enumerate(conv.exchanges, start=1):
-                lines.append(f"## {number}. You\n")
-                lines.append(exchange.prompt.strip() + "\n")
-                model = f" ({exchange.model_name})" if exchange.model_name else ""
-                lines.append(f"## {number}. Gemini{model}\n")
-                lines.append(answer_markdown(exchange.model.parts or []) + "\n")
-        return "\n".join(lines)
-
 
 def _unsaved(target: Path, exc: OSError) -> HistoryError:
     return HistoryError(
