@@ -150,6 +150,16 @@ def stop_at_exit(jobs: Jobs) -> None:
         _AT_EXIT.append(jobs)
 
 
+class _CancelOnInterrupt:
+    """The SIGINT handler between cells: cancels the background turns of ``jobs``."""
+
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs = jobs
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.jobs.cancel_all()
+
+
 def watch_interrupts(shell: Any, jobs: Jobs) -> None:
     """Let an interrupt that arrives while no cell runs cancel the background turns.
 
@@ -159,11 +169,6 @@ def watch_interrupts(shell: Any, jobs: Jobs) -> None:
     """
     kernel = shell.kernel
     saved = getattr(kernel, "saved_sigint_handler", None)
-    if saved is None or getattr(saved, "gemini_magic_jobs", None) is jobs:
+    if saved is None or (isinstance(saved, _CancelOnInterrupt) and saved.jobs is jobs):
         return
-
-    def cancel_background(signum: int, frame: Any) -> None:
-        jobs.cancel_all()
-
-    cancel_background.gemini_magic_jobs = jobs  # type: ignore[attr-defined]
-    kernel.saved_sigint_handler = cancel_background
+    kernel.saved_sigint_handler = _CancelOnInterrupt(jobs)
