@@ -10,8 +10,10 @@ separate labelled boxes.  The ``%%gemini`` test saves the screenshot the README 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from tests.browser.conftest import PANEL
@@ -160,19 +162,13 @@ REPORT = (
     "| quarter | revenue |\n|---|---:|\n| Q1 | 350 |\n| Q4 | 625 |\n\n"
     "The last quarter brought the most revenue. That is the whole report."
 )
+#: The report word by word: one text delta each.
+REPORT_REPLIES = [{"match": "report", "parts": [{"text": w} for w in re.split(r"(?<= )", REPORT)]}]
 
 
 def test_a_long_answer_in_frozen_blocks_reads_as_one(notebook, make_notebook, lab_emulator):
     """Finished blocks are outputs of their own; on the page they read as one document."""
-    words = REPORT.split(" ")
-    lab_emulator.set_replies(
-        [
-            {
-                "match": "report",
-                "parts": [{"text": w + " "} for w in words[:-1]] + [{"text": words[-1]}],
-            }
-        ]
-    )
+    lab_emulator.set_replies(REPORT_REPLIES)
     name = make_notebook(
         "report.ipynb", "python3", ["%load_ext gemini_magic", "%%gemini\nA report."]
     )
@@ -197,3 +193,44 @@ def test_a_long_answer_in_frozen_blocks_reads_as_one(notebook, make_notebook, la
     )
     assert max(gaps) <= 8, gaps
     notebook.screenshot(REPORT_SCREENSHOT)
+
+
+def test_a_long_answer_reads_as_one_in_nbconverts_html(browser, emulator_with_replies, tmp_path):
+    """A notebook run in batch and exported by nbconvert: the pieces read as one answer."""
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    emulator_with_replies(REPORT_REPLIES)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(s) for s in ("%load_ext gemini_magic", "%%gemini\nA report.")
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert len(nb.cells[1].outputs) >= 6  # the note, the pieces, the footer
+    page_html, _ = HTMLExporter().from_notebook_node(nb)
+    exported = tmp_path / "report.html"
+    exported.write_text(page_html)
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    try:
+        page.goto(exported.as_uri(), wait_until="domcontentloaded")
+        cell = page.locator(".jp-Cell").nth(1)
+        text = cell.inner_text()
+        order = [text.index(s) for s in ("Revenue by month", "a dip of 15 %", "Q4", "whole report")]
+        assert order == sorted(order)
+        assert cell.locator("table").count() == 1 and cell.locator("h2").count() == 1
+        gaps = cell.evaluate(
+            """cell => {
+                const boxes = [...cell.querySelectorAll('.jp-OutputArea-child')]
+                    .map(c => c.getBoundingClientRect());
+                return boxes.slice(1).map((b, i) => b.top - boxes[i].bottom);
+            }"""
+        )
+        assert max(gaps) <= 8, gaps
+    finally:
+        page.close()
