@@ -66,14 +66,28 @@ def start(
     parent = shell.kernel.get_parent()
     watch_interrupts(shell, jobs)
     stop_at_exit(jobs)
+    started: list[Job] = []  # the job, once started (the button cancels it)
     button = _cancel_button(shell)
+    if button is not None:
+        from IPython.display import display
 
-    def enter() -> None:
+        button.on_click(lambda _: [job.cancel() for job in started])
+        handle = display(button, display_id=True)
+
+    def enter(job: Job) -> None:
         set_thread_parent = getattr(shell, "set_thread_parent", None)
         if set_thread_parent is not None:
             set_thread_parent(parent)
         else:
             shell.set_parent(parent)
+        if job.after is not None:
+            _display(
+                Notice(
+                    f"Waiting for the answer in cell [{job.after.number}] (conversation "
+                    f"{settings.conversation!r}); this prompt is sent when that one is "
+                    "complete."
+                )
+            )
 
     def work(job: Job) -> None:
         view = StreamView(
@@ -87,6 +101,9 @@ def start(
 
     def ended(job: Job) -> None:
         if button is not None:
+            # The output becomes empty before the widget goes: a saved notebook then
+            # keeps no view of a widget that no longer exists.
+            handle.update({"text/plain": ""}, raw=True)
             button.close()
         if job.state == FAILED and job.error is not None:
             error = job.error
@@ -104,16 +121,7 @@ def start(
         enter=enter,
         ended=ended,
     )
-    if job.after is not None:
-        _display(
-            Notice(
-                f"Waiting for the answer in cell [{job.after.number}] (conversation "
-                f"{settings.conversation!r}); this prompt is sent when that one is complete."
-            )
-        )
-    if button is not None:
-        button.on_click(lambda _: job.cancel())
-        _display(button)
+    started.append(job)
     return job
 
 

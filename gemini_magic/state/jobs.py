@@ -99,15 +99,15 @@ class Jobs:
         work: Callable[[Job], None],
         *,
         number: int | None = None,
-        enter: Callable[[], None] | None = None,
+        enter: Callable[[Job], None] | None = None,
         ended: Callable[[Job], None] | None = None,
     ) -> Job:
         """Run ``work(job)`` in a new thread, after the conversation's turn in flight.
 
-        ``number`` names the job (the cell's execution count); ``enter`` runs first in
-        the thread (routing its outputs to the cell); ``ended`` runs last there, when
-        the job is done, failed or cancelled (to show a failure in the cell: it is kept
-        for ``%gemini wait`` all the same).
+        ``number`` names the job (the cell's execution count); ``enter(job)`` runs first
+        in the thread (routing its outputs to the cell, saying what it waits for);
+        ``ended(job)`` runs last there, when the job is done, failed or cancelled (to
+        show a failure in the cell: it is kept for ``%gemini wait`` all the same).
         """
         with self._lock:
             self._count += 1
@@ -131,12 +131,12 @@ class Jobs:
         self,
         job: Job,
         work: Callable[[Job], None],
-        enter: Callable[[], None] | None,
+        enter: Callable[[Job], None] | None,
         ended: Callable[[Job], None] | None,
     ) -> None:
         try:
             if enter is not None:
-                enter()
+                enter(job)
             if job.after is not None:
                 while not job.after.wait(_POLL):
                     job.check()

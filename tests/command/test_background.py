@@ -34,6 +34,7 @@ REPLIES = [
                                        {"text": "The end."}]},
     {"match": "say hello", "parts": [{"text": "Hello!"}]},
     {"match": "say goodbye", "parts": [{"text": "Goodbye!"}]},
+    {"match": "compute", "parts": [{"text": "Computing."}, {"code": "print(6 * 7)"}]},
 ]  # fmt: skip
 DELAY = 0.02  # seconds between streamed events: the long answer takes about 2.5 s
 
@@ -209,6 +210,33 @@ def test_an_interrupt_between_cells_cancels_the_background_answers(kernel: Sessi
     assert "cancelled" in text
     assert "Interrupted" in kernel.text(cell) and "The end." not in kernel.text(cell)
     assert kernel.manager.is_alive()
+
+
+@pytest.mark.slow
+def test_interrupting_wait_cancels_what_it_waits_for(kernel: Session):
+    cell = kernel.execute("%%gemini -b\nGive a long answer.")
+    kernel.pump(lambda: "word3" in kernel.text(cell))
+    waiting = kernel.execute("%gemini wait")
+    kernel.pump(lambda: any(m["msg_type"] == "execute_input" for m in kernel.of(waiting)))
+    time.sleep(0.3)
+    kernel.manager.interrupt_kernel()
+    kernel.pump(lambda: kernel.idle(waiting))
+    text = kernel.text(waiting)
+    assert "KeyboardInterrupt" in text and "cancelled 1 background prompt (cell [2])" in text
+    assert "Interrupted" in kernel.text(cell) and "The end." not in kernel.text(cell)
+
+
+@pytest.mark.slow
+def test_code_cell_and_output_name_are_set_when_the_answer_is_complete(kernel: Session):
+    cell = kernel.execute("%%gemini -b -x -o answer\nCompute it.")
+    reply, _ = kernel.run("%gemini wait")
+    assert reply["status"] == "ok"
+    # -x's new cell travels with the reply of the cell running when the answer completed.
+    (payload,) = reply["payload"]
+    assert payload["source"] == "set_next_input" and "print(6 * 7)" in payload["text"]
+    reply, text = kernel.run("print(answer is _gemini, answer.text)")
+    assert "True Computing." in text
+    assert "42" in kernel.text(cell)
 
 
 @pytest.mark.slow
