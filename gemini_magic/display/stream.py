@@ -15,6 +15,7 @@ characters of a growing text only, so the answer is printed once, as it arrives
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -171,8 +172,12 @@ class StreamView:
         self.blocks: list[Block] = []
         self._growing: MarkdownText | ThoughtSummary | None = None
         self._handle: Any = None
+        self._thought_held = False  # an update of the thought summary is held back
+        self._thought_at = 0.0  # when the thought summary was last shown
 
     def _end_growing(self) -> None:
+        if self._thought_held:
+            self._update_thoughts()
         if isinstance(self._handle, (_Printed, LiveText)):
             self._handle.close()
         self._handle = None
@@ -190,10 +195,10 @@ class StreamView:
                 self._grow_text(growing, text)
             else:
                 growing.append(text)
-                # The bundle as is (raw): the formatter would only find it again, and
-                # this runs once per streamed event.
-                data, metadata = growing._repr_mimebundle_()
-                self._handle.update(data, raw=True, metadata=metadata)
+                # Coalesced as the text is: each update re-sends the whole summary.
+                self._thought_held = True
+                if time.monotonic() - self._thought_at >= self.update_interval:
+                    self._update_thoughts()
             return
         self._end_growing()
         if cls is MarkdownText:
@@ -208,8 +213,16 @@ class StreamView:
             self._handle = LiveText(self._display, interval=self.update_interval)
         else:
             self._handle = self._display(block, display_id=True)
+            self._thought_at = time.monotonic()
         if isinstance(block, MarkdownText):
             self._grow_text(block, text)
+
+    def _update_thoughts(self) -> None:
+        assert isinstance(self._growing, ThoughtSummary)
+        # The bundle as is (raw): the formatter would only find it again.
+        data, metadata = self._growing._repr_mimebundle_()
+        self._handle.update(data, raw=True, metadata=metadata)
+        self._thought_held, self._thought_at = False, time.monotonic()
 
     def _grow_text(self, block: MarkdownText, text: str) -> None:
         """Add to the model's text; show what is new (finished blocks, the tail)."""

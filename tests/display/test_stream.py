@@ -506,3 +506,18 @@ def test_which_shells_render_updates_in_place(shell: Any) -> None:
     with capture_output():  # records updates, as a notebook applies them
         assert supports_live_updates(shell)
     assert not supports_live_updates(None)
+
+
+def test_thought_summary_updates_are_coalesced_and_the_last_shown_when_the_text_starts(
+    shell: Any,
+) -> None:
+    with capture_output() as captured:
+        view = StreamView(show_thoughts=True, update_interval=60)
+        for piece in ["I should ", "load the ", "file ", "first."]:
+            view.add(text(piece, thought=True))
+        held = len(captured.outputs)
+        view.add(text("Here is the answer."))
+    assert held == 1  # shown at once, then held back within the interval
+    thoughts, _answer = final_outputs(captured)
+    assert thoughts[0]["text/plain"] == "Thoughts:\nI should load the file first."
+    assert len(captured.outputs) == 3  # the thoughts, their last update, the answer
