@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
 from traitlets import TraitError, validate
 
 from gemini_magic.api.client import api_in_use
 from gemini_magic.config import GeminiSettings
+from gemini_magic.display.blocks import Notice
 from gemini_magic.errors import GeminiMagicError, UsageError
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import (
@@ -213,10 +215,6 @@ class GeminiMagics(Magics, GeminiSettings):
                 prompt = replace(prompt, namespace=dict(prompt.namespace))
                 background.start(self.shell, self._session, settings, prompt, keep)
                 return
-            from IPython.display import display
-
-            from gemini_magic.display.blocks import Notice
-
             display(Notice(background.foreground_note(reason)))
         keep(run_turn(self._session, settings, prompt))
 

@@ -20,20 +20,21 @@ import atexit
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from IPython.display import display
+
 from gemini_magic.display.blocks import Notice
+from gemini_magic.display.stream import StreamView, supports_live_updates
 from gemini_magic.state.jobs import CANCELLED, FAILED, Job, Jobs
+from gemini_magic.turn import TurnInput, run_turn
 
 if TYPE_CHECKING:
     from gemini_magic.answer.response import GeminiResponse
     from gemini_magic.session import GeminiSession
     from gemini_magic.settings import TurnSettings
-    from gemini_magic.turn import TurnInput
 
 
 def why_foreground(shell: Any) -> str | None:
     """Why a background prompt must run in the foreground here (None: it need not)."""
-    from gemini_magic.display.stream import supports_live_updates
-
     kernel = getattr(shell, "kernel", None)
     if kernel is None or not supports_live_updates(shell):
         return "this front end shows no output that arrives after its cell ended"
@@ -59,9 +60,6 @@ def start(
     ``keep`` runs in the worker when the answer is complete: it sets ``_gemini``,
     ``-o NAME`` and ``-x``'s cell, and saves the history, as the foreground does.
     """
-    from gemini_magic.display.stream import StreamView
-    from gemini_magic.turn import run_turn
-
     jobs = session.jobs
     parent = shell.kernel.get_parent()
     watch_interrupts(shell, jobs)
@@ -69,8 +67,6 @@ def start(
     started: list[Job] = []  # the job, once started (the button cancels it)
     button = _cancel_button(shell)
     if button is not None:
-        from IPython.display import display
-
         button.on_click(lambda _: [job.cancel() for job in started])
         handle = display(button, display_id=True)
 
@@ -81,7 +77,7 @@ def start(
         else:
             shell.set_parent(parent)
         if job.after is not None:
-            _display(
+            display(
                 Notice(
                     f"Waiting for the answer in cell [{job.after.number}] (conversation "
                     f"{settings.conversation!r}); this prompt is sent when that one is "
@@ -109,7 +105,7 @@ def start(
             error = job.error
             shell.showtraceback((type(error), error, error.__traceback__))
         elif job.state == CANCELLED and not job.ran:
-            _display(Notice("Cancelled before it was sent; nothing was added to the conversation."))
+            display(Notice("Cancelled before it was sent; nothing was added to the conversation."))
 
     first_line = prompt.template.strip().split("\n", 1)[0]
     job = jobs.start(
@@ -123,12 +119,6 @@ def start(
     )
     started.append(job)
     return job
-
-
-def _display(obj: Any) -> None:
-    from IPython.display import display
-
-    display(obj)
 
 
 def _cancel_button(shell: Any) -> Any:
