@@ -57,8 +57,17 @@ class GeminiSession:
             if self._client is None:
                 from gemini_magic.api.client import make_client
 
-                base_url = self.start_emulator() if self.connection.offline else None
-                self._client = make_client(timeout_s=self.connection.timeout_s, base_url=base_url)
+                if not self.connection.offline:
+                    self._client = make_client(timeout_s=self.connection.timeout_s)
+                else:
+                    base_url = self.start_emulator()
+                    assert self.emulator is not None  # started just above
+                    # The emulator runs code, so it answers only its own key.
+                    self._client = make_client(
+                        timeout_s=self.connection.timeout_s,
+                        base_url=base_url,
+                        offline_key=self.emulator.key,
+                    )
             return self._client
 
     def uploads(self) -> UploadCache:

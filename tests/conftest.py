@@ -14,8 +14,6 @@ from google import genai
 
 from gemini_magic.emulator import Emulator
 
-TEST_API_KEY = "test-key-not-a-secret"
-
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
@@ -26,10 +24,11 @@ def emulator_server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """The emulator, reset, with GOOGLE_GEMINI_BASE_URL / GEMINI_API_KEY pointing at it."""
+    """The emulator, reset, with GOOGLE_GEMINI_BASE_URL / GEMINI_API_KEY pointing at it
+    (the key is the emulator's own: it answers no other)."""
     emulator_server.reset()
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator_server.url)
-    monkeypatch.setenv("GEMINI_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", emulator_server.key)
     for name in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_API_VERSION"):
         monkeypatch.delenv(name, raising=False)
     yield emulator_server

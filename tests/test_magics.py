@@ -444,7 +444,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(ip, emulator):
 
 def test_the_key_never_appears_in_errors(ip, emulator, monkeypatch):
     secret = "AIza" + "SyTEST-not-a-real-key-000000000000"  # no key-shaped literal in the tree
-    monkeypatch.setenv("GEMINI_API_KEY", secret)
+    monkeypatch.setenv("GEMINI_API_KEY", emulator.add_key(secret))
     emulator.inject("status", code=403, count=1)
     run = run_cell(ip, "%%gemini\nhello")
     assert isinstance(run.error, GeminiAPIError)

@@ -79,7 +79,7 @@ def colab(monkeypatch):
 
 
 def test_in_colab_the_secret_is_the_key_and_is_never_shown(ix, emulator, colab):
-    secret = "colab-" + "secret-value-123"
+    secret = emulator.add_key("colab-" + "secret-value-123")
     colab({"GEMINI_API_KEY": secret})
     run = run_cell(ix, "%%gemini\nHello.")
     assert run.success, run.error

@@ -243,7 +243,7 @@ FAULTS = [
 
 
 def test_the_key_leaks_nowhere_through_every_fault(ip, emulator, monkeypatch, tmp_path, caplog):
-    monkeypatch.setenv("GEMINI_API_KEY", SECRET)
+    monkeypatch.setenv("GEMINI_API_KEY", emulator.add_key(SECRET))
     caplog.set_level(logging.DEBUG)
     history = tmp_path / "nb.gemini-history.json"
     for setting in (
@@ -274,6 +274,7 @@ def test_the_key_leaks_nowhere_through_every_fault(ip, emulator, monkeypatch, tm
             seen.append("".join(traceback.format_exception(error)))
             seen.append(getattr(error, "_render_traceback_", lambda: [])())
         emulator.reset()  # ends a stall, clears what is left of the fault
+        emulator.add_key(SECRET)  # and the keys it was told to accept
     assert run_cell(ip, "%%gemini -o answer\nSay hello.").success
     magics = ip.magics_manager.registry["GeminiMagics"]
     seen += [
@@ -306,8 +307,8 @@ NOTEBOOK_CELLS = [
     "import urllib.request, json, os\n"
     "def fault(**body):\n"
     "    url = os.environ['GOOGLE_GEMINI_BASE_URL'] + '/_emulator/faults'\n"
-    "    request = urllib.request.Request(url, json.dumps(body).encode(), "
-    "{'Content-Type': 'application/json'})\n"
+    "    headers = {'x-goog-api-key': os.environ['GEMINI_API_KEY']}\n"
+    "    request = urllib.request.Request(url, json.dumps(body).encode(), headers)\n"
     "    urllib.request.urlopen(request).read()\n"
     "fault(kind='status', code=403, message='API key not valid: ' + os.environ['GEMINI_API_KEY'])",
     "%%gemini\nThis one fails.",
@@ -348,7 +349,7 @@ def test_the_key_leaks_nowhere_in_the_notebooks(tmp_path):
     shutil.copytree(root / "notebooks", work, ignore=shutil.ignore_patterns("__pycache__"))
     own_notebook(work / "zz_security.ipynb")
     replies = work / "replies.yaml"
-    with Emulator(replies=replies if replies.exists() else []) as emulator:
+    with Emulator(replies=replies if replies.exists() else [], key=SECRET) as emulator:
         env = {
             k: v
             for k, v in os.environ.items()

@@ -7,8 +7,6 @@ import subprocess
 import sys
 import textwrap
 
-TEST_API_KEY = "warmup-test-key-not-a-secret"
-
 
 def _run(script: str, **env: str) -> str:
     environ = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
@@ -36,7 +34,7 @@ def test_load_ext_returns_at_once_and_the_warm_up_imports_the_sdk(emulator):
         print("sdk", "google.genai" in sys.modules, "pandas", "pandas" in sys.modules)
         print("client", magics.session._client is not None, "error", magics.warmup.error)
         """,
-        GEMINI_API_KEY=TEST_API_KEY,
+        GEMINI_API_KEY=emulator.key,
         GOOGLE_GEMINI_BASE_URL=emulator.url,
     )
     assert "thread gemini-magic-warmup" in out

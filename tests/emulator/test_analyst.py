@@ -60,7 +60,8 @@ def test_several_intents_at_once_print_pandas_own_figures(client, sales):
     answer = parts[-1].text
     assert f"mean of price: **{fmt(sales['price'].mean())}**" in answer
     assert f"row count: **{len(sales)}**" in answer
-    assert "pd.read_csv('input_file_0.csv')" in parts[1].executable_code.code
+    code = parts[1].executable_code.code
+    assert "df_file = 'input_file_0.csv'\ndf = pd.read_csv(df_file)" in code
 
 
 def test_group_by_a_named_column(client, sales):
@@ -100,7 +101,9 @@ def test_plot_returns_a_real_matplotlib_png(client, sales):
 def test_plot_by_group_draws_a_bar_chart(client, sales):
     parts = ask(client, sales, "chart the mean price by region")
     code = parts[1].executable_code.code
-    assert ".plot.bar(ax=ax)" in code and "groupby('region')" in code
+    assert (
+        ".plot.bar(ax=ax)" in code and "df_group = 'region'\ndf_by = df.groupby(df_group)" in code
+    )
     assert [p.inline_data.mime_type for p in parts if p.inline_data] == ["image/png"]
 
 

@@ -183,7 +183,7 @@ def test_snake_case_request_with_standard_base64_gets_camel_case_reply(emulator)
     status, reply = post(
         f"{emulator.url}/v1beta/models/{MODEL}:generateContent",
         json.dumps(body).encode(),
-        {"x-goog-api-key": "k", "Content-Type": "application/json"},
+        {"x-goog-api-key": emulator.key, "Content-Type": "application/json"},
     )
     assert status == 200
     keys = [next(iter(p)) for p in reply["candidates"][0]["content"]["parts"]]
@@ -230,12 +230,12 @@ def test_url_safe_base64_inline_csv_is_decoded(emulator, client):
 )
 def test_unparseable_request_gets_400_naming_the_problem(emulator, body, expected):
     url = f"{emulator.url}/v1/models/{MODEL}:generateContent"
-    status, reply = post(url, body, {"x-goog-api-key": "k"})
+    status, reply = post(url, body, {"x-goog-api-key": emulator.key})
     assert status == 400
     assert reply["error"]["status"] == "INVALID_ARGUMENT" and reply["error"]["code"] == 400
     assert expected in reply["error"]["message"]
     good = b'{"contents": [{"parts": [{"text": "still alive?"}]}]}'
-    assert post(url, good, {"x-goog-api-key": "k"})[0] == 200
+    assert post(url, good, {"x-goog-api-key": emulator.key})[0] == 200
 
 
 def test_request_without_api_key_is_refused_with_403(emulator):
@@ -250,7 +250,7 @@ def test_request_without_api_key_is_refused_with_403(emulator):
 
 def test_unknown_path_gets_404_json(emulator):
     status, reply = post(
-        f"{emulator.url}/v1/models/{MODEL}:explode", b"{}", {"x-goog-api-key": "k"}
+        f"{emulator.url}/v1/models/{MODEL}:explode", b"{}", {"x-goog-api-key": emulator.key}
     )
     assert status == 404 and reply["error"]["status"] == "NOT_FOUND"
 

@@ -234,6 +234,7 @@ def test_the_control_api_expires_caches_and_reset_forgets_them(emulator, client)
         f"{emulator.url}/_emulator/faults",
         data=json.dumps({"kind": "expire_cache"}).encode(),
         method="POST",
+        headers={"x-goog-api-key": emulator.key},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.loads(response.read())["expired"] == [cache.name]

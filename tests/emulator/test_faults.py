@@ -30,7 +30,10 @@ def control(emulator: Emulator, action: str, body: dict[str, Any] | None = None)
     """Call the emulator's HTTP control API (the SDK never uses these paths)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
-        f"{emulator.url}/_emulator/{action}", data=data, method="GET" if data is None else "POST"
+        f"{emulator.url}/_emulator/{action}",
+        data=data,
+        method="GET" if data is None else "POST",
+        headers={"x-goog-api-key": emulator.key},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
@@ -204,7 +207,10 @@ def test_bad_fault_requests_are_refused(emulator):
     with pytest.raises(ConfigurationError, match="not colour"):
         emulator.inject("drop", colour="red")
     request = urllib.request.Request(
-        f"{emulator.url}/_emulator/faults", data=b'{"kind": "nope"}', method="POST"
+        f"{emulator.url}/_emulator/faults",
+        data=b'{"kind": "nope"}',
+        method="POST",
+        headers={"x-goog-api-key": emulator.key},
     )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)

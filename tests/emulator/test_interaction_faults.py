@@ -111,26 +111,18 @@ def test_answer_as_names_the_model_that_really_answered(emulator, client):
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "key", "status", "code"),
+    ("method", "path", "body", "status", "code"),
     [
-        (
-            "POST",
-            "/v1/interactions",
-            b'{"model": "m", "input": "hi"}',
-            None,
-            403,
-            "permission_denied",
-        ),
-        ("POST", "/v1/interactions", b"{not json", "k", 400, "invalid_request"),
-        ("POST", "/v1/interactions", b'{"input": "hi"}', "k", 400, "invalid_request"),
-        ("PUT", "/v1/interactions", b"{}", "k", 405, "method_not_allowed"),
-        ("GET", "/v1/interactions/v1_x?stream=true", None, "k", 404, "not_found"),
-        ("GET", "/v1beta/interactions/v1_x", None, "k", 404, "not_found"),
+        ("POST", "/v1/interactions", b"{not json", 400, "invalid_request"),
+        ("POST", "/v1/interactions", b'{"input": "hi"}', 400, "invalid_request"),
+        ("PUT", "/v1/interactions", b"{}", 405, "method_not_allowed"),
+        ("GET", "/v1/interactions/v1_x?stream=true", None, 404, "not_found"),
+        ("GET", "/v1beta/interactions/v1_x", None, 404, "not_found"),
     ],
 )
 def test_interactions_errors_use_the_interactions_error_body(
-    emulator, method, path, body, key, status, code
+    emulator, method, path, body, status, code
 ):
-    got_status, reply = raw(emulator, method, path, body, key)
+    got_status, reply = raw(emulator, method, path, body)
     assert (got_status, set(reply), reply["error"]["code"]) == (status, {"error"}, code)
     assert isinstance(reply["error"]["message"], str) and reply["error"]["message"]

@@ -188,7 +188,7 @@ def test_csv_uploaded_with_the_files_api_is_read_by_uri(emulator, client, tmp_pa
     )
     assert "sum of sales: **40**" in output_texts(interaction.steps)[-1]
     call = interaction.steps[2]
-    assert "pd.read_csv('input_file_0.csv')" in call.arguments.code
+    assert "df_file = 'input_file_0.csv'\ndf = pd.read_csv(df_file)" in call.arguments.code
 
 
 def test_get_delete_and_cancel(emulator, client):
@@ -207,7 +207,7 @@ def test_get_delete_and_cancel(emulator, client):
 
 def test_interactions_are_kept_per_api_key(emulator, client):
     mine = client.interactions.create(model=MODEL, input="ping")
-    other = make_client(emulator, key="key-b")
+    other = make_client(emulator, key=emulator.add_key())
     with pytest.raises(ix.NotFoundError):
         other.interactions.get(mine.id)
     with pytest.raises(ix.NotFoundError) as caught:
@@ -297,12 +297,15 @@ def test_the_command_line_emulator_serves_both_apis(tmp_path):
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(REPLIES), encoding="utf-8")
     root = Path(__file__).resolve().parents[2]
+    key_file = tmp_path / "key"
     command = [sys.executable, "-m", "gemini_magic.emulator", "--replies", str(replies)]
+    command += ["--key-file", str(key_file)]
     server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         first_line = server.stdout.readline()
         url = first_line.rsplit(" ", 1)[-1].strip()
-        client = genai.Client(api_key="test-cli", http_options={"base_url": url})
+        key = key_file.read_text().strip()
+        client = genai.Client(api_key=key, http_options={"base_url": url})
         interaction = client.interactions.create(model=MODEL, input="ping")
         answer = client.models.generate_content(model=MODEL, contents="ping")
     finally:

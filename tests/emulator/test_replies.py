@@ -63,7 +63,12 @@ def test_json_reply_file_and_first_matching_rule_wins(emulator, tmp_path):
 
 def test_replies_set_through_the_http_control_api(emulator):
     body = json.dumps({"replies": [{"match": "ping", "parts": [{"text": "pong"}]}]}).encode()
-    request = urllib.request.Request(f"{emulator.url}/_emulator/config", data=body, method="POST")
+    request = urllib.request.Request(
+        f"{emulator.url}/_emulator/config",
+        data=body,
+        method="POST",
+        headers={"x-goog-api-key": emulator.key},
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert json.loads(answer.read())["replies"] == 1
     client = genai.Client()
@@ -117,7 +122,11 @@ def test_command_line_serves_until_ctrl_c(tmp_path):
         first = process.stdout.readline()
         url = first.split()[-1]
         assert url.startswith("http://127.0.0.1:")
-        client = genai.Client(api_key="any-key", http_options={"base_url": url})
+        assert process.stdout.readline().split() == ["export", f"GOOGLE_GEMINI_BASE_URL={url}"]
+        # The key it made up is printed for its user, who has only to export it.
+        name, key = process.stdout.readline().split()[1].split("=", 1)
+        assert name == "GEMINI_API_KEY" and len(key) >= 40
+        client = genai.Client(api_key=key, http_options={"base_url": url})
         reply = client.models.generate_content(model=MODEL, contents="squares up to 10")
         assert texts(reply)[-1] == "The sum of the first ten squares is 385."
         process.send_signal(signal.SIGINT)

@@ -30,14 +30,18 @@ REPLIES = [
 CSV = b"region,sales\nnorth,10\nsouth,30\n"
 
 
-def make_client(emulator: Emulator, key: str = "key-a", **options: Any) -> genai.Client:
+def make_client(emulator: Emulator, key: str | None = None, **options: Any) -> genai.Client:
+    """A client with the emulator's own key (or ``key``, one it was told to accept)."""
     options = {"base_url": emulator.url, "retry_options": {"attempts": 1}, **options}
-    return genai.Client(api_key=f"test-{key}", http_options=options)
+    return genai.Client(api_key=key or emulator.key, http_options=options)
 
 
 def control(emulator: Emulator, action: str, body: dict[str, Any]) -> Any:
     request = urllib.request.Request(
-        f"{emulator.url}/_emulator/{action}", data=json.dumps(body).encode(), method="POST"
+        f"{emulator.url}/_emulator/{action}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"x-goog-api-key": emulator.key},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
@@ -53,9 +57,10 @@ def output_texts(steps: list[Any]) -> list[str]:
     ]
 
 
-def raw(emulator: Emulator, method: str, path: str, body: bytes | None, key: str | None) -> Any:
-    """Plain HTTP for what the SDK never sends; returns (status, JSON)."""
-    headers = {"x-goog-api-key": key} if key else {}
+def raw(emulator: Emulator, method: str, path: str, body: bytes | None) -> Any:
+    """Plain HTTP, with the emulator's key, for what the SDK never sends; returns
+    (status, JSON)."""
+    headers = {"x-goog-api-key": emulator.key}
     request = urllib.request.Request(
         f"{emulator.url}{path}", data=body, method=method, headers=headers
     )
