@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with EmulatorProcess(replies(long_answer(), DELTAS), delay=0.005) as emulator:
-        kernel = Kernel(emulator.url, args.api)
+        kernel = Kernel(emulator, args.api)
         try:
             kernel.run(f"%%gemini\n{PROMPT}")  # first prompt: the SDK and client warm
             returns: list[float] = []

@@ -81,10 +81,10 @@ with _bench_client.interactions.create(
 class Kernel:
     """A python3 kernel with the extension loaded and a bare SDK client made."""
 
-    def __init__(self, url: str, api: str) -> None:
+    def __init__(self, emulator: EmulatorProcess, api: str) -> None:
         from jupyter_client.manager import KernelManager
 
-        env = {**os.environ, "GOOGLE_GEMINI_BASE_URL": url, "GEMINI_API_KEY": "bench-key"}
+        env = {**os.environ, "GOOGLE_GEMINI_BASE_URL": emulator.url, "GEMINI_API_KEY": emulator.key}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         env.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
         self._folder = tempfile.TemporaryDirectory(prefix="gm-bench-long-")
@@ -147,7 +147,7 @@ def first_text_lead(api: str, gap: float = 0.25) -> float:
     """Seconds between the first answer text shown and the next one (events ``gap`` apart)."""
     text = "First words of the answer. " * 8
     with EmulatorProcess(replies(text, 8), delay=gap) as emulator:
-        kernel = Kernel(emulator.url, api)
+        kernel = Kernel(emulator, api)
         try:
             shown = kernel.run(f"%%gemini\n{PROMPT}")["arrivals"]
         finally:
@@ -169,7 +169,7 @@ def main() -> None:
     size = len(text.encode())
     results: dict[str, list[dict[str, Any]]] = {"magic": [], "bare": []}
     with EmulatorProcess(replies(text, DELTAS), delay=0.005) as emulator:
-        kernel = Kernel(emulator.url, args.api)
+        kernel = Kernel(emulator, args.api)
         try:
 
             def arm(name: str, code: str) -> Any:
