@@ -109,8 +109,9 @@ class BlockSplitter:
         """Follow the block structure past one ended line (``line`` without its end).
 
         Fences are followed everywhere SafeMarkdown follows them (it escapes raw HTML,
-        so for it an HTML block is prose), HTML and math blocks outside fences: a block
-        ends only where neither reading has anything open.
+        so for it an HTML block is prose).  Outside fences, HTML blocks (as CommonMark
+        reads them) and ``$$`` math (as JupyterLab's math pass reads it, HTML or not)
+        are followed side by side: a block ends only where no reading has one open.
         """
         self._after_blank = False
         if self._fence is not None:
@@ -119,19 +120,19 @@ class BlockSplitter:
             return
         self._fence = open_fence(line)
         if self._fence is not None:
-            pass
-        elif self._html is not None:
+            self._content = True
+            return
+        if self._html is not None:
             if self._html.search(line):
                 self._html = None
-        elif self._math:
-            self._math = line.count("$$") % 2 == 0
-        elif _is_blank(line):
-            self._after_blank = self._content
-            return
         else:
             self._html = _html_block_end(line)
-            self._math = self._html is None and line.count("$$") % 2 == 1
-        self._content = True
+        if line.count("$$") % 2:
+            self._math = not self._math
+        if _is_blank(line) and self._html is None and not self._math:
+            self._after_blank = self._content
+        else:
+            self._content = True
 
 
 def split_blocks(text: str) -> tuple[list[str], str]:
