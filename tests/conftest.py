@@ -92,6 +92,15 @@ def ix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
     yield from _magic_shell(monkeypatch, tmp_path, None)
 
 
+@pytest.fixture(params=["interactions", "generate_content"])
+def any_api(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> Iterator[object]:
+    """The shell on each API in turn, for behaviour that must not depend on the API:
+    the test runs once on Interactions (the default) and once on generateContent."""
+    yield from _magic_shell(monkeypatch, tmp_path, request.param)
+
+
 @pytest.fixture
 def inline(ip: Any) -> Iterator[None]:
     """The inline Matplotlib backend and PNG output, as in a notebook, undone afterwards.

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
+from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.runnable import runnable_code
+from gemini_magic.api.sdk import types
+from gemini_magic.api.search import Grounding
 from gemini_magic.display.blocks import (
     InlineDataPlaceholder,
     InlineImage,
@@ -24,12 +27,6 @@ from gemini_magic.display.footer import Footer, FooterLine
 from gemini_magic.display.markdown import fenced
 from gemini_magic.display.stream import render_blocks
 from gemini_magic.text import OUTCOME_OK, outcome_name
-
-if TYPE_CHECKING:
-    from google.genai import types
-
-    from gemini_magic.answer.rebind import Binding
-    from gemini_magic.display.grounding import Grounding
 
 
 class ExecutionResult(NamedTuple):

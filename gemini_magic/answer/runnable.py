@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.rebind import HEADER, Rebound, rebind
+from gemini_magic.api.sdk import types
 from gemini_magic.errors import UsageError
 from gemini_magic.text import OUTCOME_OK, outcome_name
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 __all__ = ["CodeRun", "code_blocks", "runnable", "runnable_code"]
 

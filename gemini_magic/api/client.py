@@ -19,12 +19,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+from gemini_magic.api.sdk import genai, types
 from gemini_magic.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from google import genai
 
 _TRUE = {"1", "true", "yes", "on"}
 _KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -115,9 +112,6 @@ def make_client(
 
     ``timeout_s`` bounds every read: a stalled stream fails after that long with no byte.
     """
-    from google import genai
-    from google.genai import types
-
     # attempts=1: the SDK retries nothing (the Interactions client would retry five
     # times by default); the turn retries itself, honouring Retry-After, with notices.
     http_options = types.HttpOptions(

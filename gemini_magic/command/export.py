@@ -11,13 +11,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gemini_magic.answer.response import answer_markdown
+from gemini_magic.command.context import Context
 from gemini_magic.state.conversation import DEFAULT_NAME, Conversation, ConversationStore
-
-if TYPE_CHECKING:
-    from gemini_magic.command.context import Context
 
 
 def export(context: Context, args: argparse.Namespace) -> None:

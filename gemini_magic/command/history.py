@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from gemini_magic.command.context import Context
 from gemini_magic.command.export import described, markdown
 from gemini_magic.display.markdown import safe_markdown
 from gemini_magic.errors import UsageError
 from gemini_magic.state.conversation import ConversationStore
-
-if TYPE_CHECKING:
-    from gemini_magic.command.context import Context
 
 
 def reset(context: Context, args: argparse.Namespace) -> None:

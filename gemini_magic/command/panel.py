@@ -10,12 +10,11 @@ disagree.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.display import display
 
-if TYPE_CHECKING:
-    from gemini_magic.command.context import Context
+from gemini_magic.command.context import Context
 
 #: Models offered in the picker besides the current one.
 KNOWN_MODELS = (

@@ -12,11 +12,12 @@ nothing to disk; the code only ever runs when the user types ``%gemini run``.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.display import display
 
@@ -25,16 +26,12 @@ from gemini_magic.answer.execute import run_rebound
 from gemini_magic.answer.names import check_expression
 from gemini_magic.answer.response import GeminiResponse
 from gemini_magic.answer.runnable import code_blocks, runnable
+from gemini_magic.command.context import Context
 from gemini_magic.display.blocks import Notice
 from gemini_magic.display.execution import CodeBlock
 from gemini_magic.errors import UsageError
 from gemini_magic.settings import LAST_RESPONSE_NAME
 from gemini_magic.text import count
-
-if TYPE_CHECKING:
-    import argparse
-
-    from gemini_magic.command.context import Context
 
 __all__ = ["HELP", "add_arguments", "run"]
 

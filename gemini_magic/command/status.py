@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import argparse
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.api.client import api_in_use
 from gemini_magic.api.errors import service_call
+from gemini_magic.command.context import Context
 from gemini_magic.command.panel import show_panel
 from gemini_magic.models import listing
+from gemini_magic.session import GeminiSession
 from gemini_magic.text import count
-
-if TYPE_CHECKING:
-    from gemini_magic.command.context import Context
-    from gemini_magic.session import GeminiSession
 
 #: The traits ``%gemini`` shows.
 SETTINGS = (
@@ -49,6 +47,7 @@ class Status:
         self.usage = dict(session.usage_totals)
         self.history_path = session.history.path
         self.emulator_url = session.emulator.url if session.emulator else None
+        self.warmup_failure = session.warmup_failure
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [(name, repr(value)) for name, value in self.settings.items()]
@@ -66,6 +65,8 @@ class Status:
         rows.append(("saved to", str(self.history_path) if self.history_path else "not saved"))
         if self.emulator_url:
             rows.append(("offline emulator", self.emulator_url))
+        if self.warmup_failure:
+            rows.append(("warm-up", f"failed: {self.warmup_failure}"))
         return rows
 
     def __repr__(self) -> str:

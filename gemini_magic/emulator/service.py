@@ -30,9 +30,7 @@ from gemini_magic.emulator.store.files import FileStore
 from gemini_magic.emulator.store.interactions import InteractionStore
 from gemini_magic.emulator.wire.log import LoggedRequest
 from gemini_magic.errors import ConfigurationError
-
-OFFLINE_MARK = "offline-emulator"
-"""Part of every reply's ``modelVersion`` (``f"{model}-{OFFLINE_MARK}"``)."""
+from gemini_magic.models import OFFLINE_MARK
 
 DEFAULT_EXEC_TIMEOUT = 30.0
 """Seconds each code execution may run, as on the service."""

@@ -20,14 +20,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic.api.parts import replace_files, without_media
+from gemini_magic.api.sdk import types
 from gemini_magic.errors import HistoryError, UsageError
 from gemini_magic.settings import DEFAULT_CONVERSATION as DEFAULT_NAME
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 FORMAT = "gemini-magic-conversations"
 VERSION = 1
@@ -67,8 +64,6 @@ class Exchange:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Exchange:
-        from google.genai import types
-
         return cls(
             user=types.Content.model_validate(data["user"]),
             model=types.Content.model_validate(data["model"]),
@@ -81,6 +76,48 @@ class Exchange:
             interaction_id=data.get("interaction_id"),
             id=str(data.get("id") or _legacy_id(data)),
         )
+
+
+def _media_stand_in(part: types.Part) -> types.Part:
+    """A short text standing in for an inline image or blob the model produced."""
+    blob = part.inline_data
+    size = len(blob.data or b"") if blob is not None else 0
+    mime = (blob.mime_type if blob is not None else None) or "application/octet-stream"
+    return types.Part(
+        text=f"[{mime} output of {size:,} bytes shown to the user; not re-sent]",
+        thought_signature=part.thought_signature,
+    )
+
+
+def without_media(content: types.Content) -> types.Content:
+    """``content`` with the inline media the model produced replaced by a short text.
+
+    They cost tokens with every later turn, and the model has seen them.
+    """
+    parts = content.parts or []
+    if not any(p.inline_data is not None for p in parts):
+        return content
+    return types.Content(
+        role=content.role,
+        parts=[_media_stand_in(p) if p.inline_data is not None else p for p in parts],
+    )
+
+
+def replace_files(
+    contents: list[types.Content], replacements: dict[str, types.Part]
+) -> list[types.Content]:
+    """``contents`` with every ``fileData`` part named in ``replacements`` swapped."""
+    result = []
+    for content in contents:
+        parts = content.parts or []
+        if any(p.file_data is not None and p.file_data.file_uri in replacements for p in parts):
+            parts = [
+                replacements.get(p.file_data.file_uri, p) if p.file_data is not None else p
+                for p in parts
+            ]
+            content = types.Content(role=content.role, parts=parts)
+        result.append(content)
+    return result
 
 
 def _new_id() -> str:

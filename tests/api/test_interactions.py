@@ -264,3 +264,61 @@ def test_the_model_is_told_the_sandbox_name_of_each_file_across_turns(ix, emulat
     # A document block has no file name: the sandbox numbers the conversation's files.
     assert any("`input_file_0.csv`" in text for text in first)
     assert any("`input_file_1.csv`" in text for text in second)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (403, "API key not valid. Please pass a valid API key."),
+        (400, "Request contains an invalid argument."),
+    ],
+    ids=["key-revoked", "bad-request"],
+)
+def test_a_refusal_not_about_the_interaction_is_raised_not_repaired(ix, emulator, code, message):
+    """A key revoked before turn 2 fails the cell: the conversation is not re-sent."""
+    assert run_cell(ix, "%%gemini\nFirst question.").success
+    emulator.inject("status", code=code, message=message, count=1)
+    run = run_cell(ix, "%%gemini\nSecond question.")
+    assert isinstance(run.error, GeminiAPIError)
+    assert run.error.code == code
+    assert message in str(run.error)
+    assert "stored conversation had expired" not in run.all_text()
+    _first, refused = interaction_requests(emulator)  # nothing was re-sent after the refusal
+    assert refused.body["previous_interaction_id"]
+
+
+@pytest.mark.parametrize("code", [400, 403])
+def test_a_refusal_that_names_the_interaction_is_repaired(ix, emulator, code):
+    """A 400 or 403 about the stored interaction (expired, another project's) is repaired."""
+    assert run_cell(ix, "%%gemini\nFirst question.").success
+    emulator.inject("status", code=code, message="The interaction is not available.", count=1)
+    run = run_cell(ix, "%%gemini\nSecond question.")
+    assert run.success, run.error
+    assert "stored conversation had expired" in run.all_text()
+    _first, refused, resent = interaction_requests(emulator)
+    assert refused.status == code and refused.body["previous_interaction_id"]
+    assert "previous_interaction_id" not in resent.body
+    prompts = [t for t in input_texts(resent.body) if t.endswith("question.")]
+    assert prompts == ["First question.", "Second question."]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (400, "API key not valid. Please pass a valid API key."),
+        (403, "Permission denied: the API key was revoked."),
+    ],
+)
+def test_a_key_that_stopped_working_is_raised_and_the_turn_kept(ix, emulator, code, message):
+    """A key that stopped working before turn 2 is an error the user must see: taking it
+    for an expired chain would send the whole conversation again, only to fail again."""
+    assert run_cell(ix, "%%gemini\nRemember the number 7.").success
+    emulator.inject("status", code=code, message=message)
+    run = run_cell(ix, "%%gemini\nWhich number did I ask you to remember?")
+    assert isinstance(run.error, GeminiAPIError), run.error
+    assert run.error.code == code and message in run.error.message
+    assert "stored conversation" not in run.all_text()
+    _first, refused = interaction_requests(emulator)  # nothing was sent again
+    (kept,) = ix.magics_manager.registry["GeminiMagics"].session.store.get("default").exchanges
+    assert refused.status == code
+    assert refused.body["previous_interaction_id"] == kept.interaction_id

@@ -5,13 +5,22 @@ Every assertion reads the emulator's request log: what the SDK really put on the
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from gemini_magic.inputs.frames import to_csv_bytes
 from tests.helpers.magic import run_cell
-from tests.helpers.wire import file_uris, generate_requests, inline_blobs, parts_of
+from tests.helpers.wire import (
+    file_uris,
+    generate_requests,
+    inline_blobs,
+    media,
+    parts_of,
+    prompt_requests,
+)
 
 #: A text-only scripted answer: no code runs, so a many-turn test stays fast.
 PLAIN = [{"match": ".", "parts": [{"text": "Noted."}]}]
@@ -62,9 +71,14 @@ def upload_data(emulator) -> list:
 
 
 @pytest.fixture
-def plain(ip, emulator_with_replies):
-    """Plain replies, and no context cache: these tests count what is re-sent each turn."""
-    ip.run_line_magic("config", "GeminiMagics.context_cache = False")
+def plain(request, emulator_with_replies):
+    """Plain replies, and no context cache: these tests count what is re-sent each turn.
+
+    The setting goes to the test's shell: ``any_api`` where the test runs on both APIs,
+    else ``ip``.
+    """
+    shell = request.getfixturevalue("any_api" if "any_api" in request.fixturenames else "ip")
+    shell.run_line_magic("config", "GeminiMagics.context_cache = False")
     return emulator_with_replies(PLAIN)
 
 
@@ -90,22 +104,24 @@ def test_a_large_frame_is_uploaded_once_and_referenced_afterwards(ip, plain):
         assert request.bytes_in < len(csv) / 10
 
 
-def test_a_small_frame_stays_inline(ip, plain):
-    ip.user_ns["sales"] = make_frame(50)
-    assert run_cell(ip, "%%gemini\nSummarise {sales}.").success
+def test_a_small_frame_stays_inline(any_api, plain):
+    any_api.user_ns["sales"] = make_frame(50)
+    assert run_cell(any_api, "%%gemini\nSummarise {sales}.").success
     assert upload_starts(plain) == []
-    (request,) = generate_requests(plain)
-    assert inline_blobs(request.body, "text/csv") == [to_csv_bytes(make_frame(50))]
+    (request,) = prompt_requests(plain)
+    assert media(request) == [("text/csv", to_csv_bytes(make_frame(50)))]
 
 
-def test_the_threshold_is_a_setting(ip, plain):
-    ip.user_ns["sales"] = make_frame(50)
-    assert run_cell(ip, "%config GeminiMagics.upload_threshold = 1000").success
-    assert run_cell(ip, "%%gemini\nSummarise {sales}.").success
+def test_the_threshold_is_a_setting(any_api, plain):
+    any_api.user_ns["sales"] = make_frame(50)
+    assert run_cell(any_api, "%config GeminiMagics.upload_threshold = 1000").success
+    assert run_cell(any_api, "%%gemini\nSummarise {sales}.").success
     assert len(upload_starts(plain)) == 1
-    (request,) = generate_requests(plain)
-    assert len(file_uris(request.body)) == 1
-    assert inline_blobs(request.body, "text/csv") == []
+    (request,) = prompt_requests(plain)
+    (upload,) = upload_data(plain)
+    assert upload.raw == to_csv_bytes(make_frame(50))
+    assert media(request) == []  # the frame went by its upload, not inline
+    assert "/files/" in json.dumps(request.body)
 
 
 def test_an_unchanged_frame_attached_again_is_not_uploaded_again(ip, plain):
@@ -184,20 +200,34 @@ def test_resend_media_sends_the_images_back(ip, emulator_with_replies):
     assert inline_blobs(second.body, "image/") == [png]
 
 
-def test_ten_turns_over_a_1mb_frame_cost_at_most_1_2_times_its_csv(ip, plain):
+def test_ten_turns_over_a_1mb_frame_cost_at_most_1_2_times_its_csv(any_api, plain):
     """The frame attached in turn 1 and again in turn 10 crosses the wire once."""
     frame = make_frame(34_000, seed=1)
     csv = to_csv_bytes(frame)
     assert 900_000 < len(csv) < 1_200_000
-    run_cell(ip, "%config GeminiMagics.max_attachment_bytes = 2000000")
-    ip.user_ns["big"] = frame
+    run_cell(any_api, "%config GeminiMagics.max_attachment_bytes = 2000000")
+    any_api.user_ns["big"] = frame
     prompts = ["Summarise {big}."]
     prompts += [f"Question {n} about the data, please." for n in range(2, 10)]
     prompts += ["Check {big} once more."]
     for prompt in prompts:
-        run = run_cell(ip, f"%%gemini\n{prompt}")
+        run = run_cell(any_api, f"%%gemini\n{prompt}")
         assert run.success, run.error
-    assert len(generate_requests(plain)) == 10
+    assert len(prompt_requests(plain)) == 10
     assert len(upload_starts(plain)) == 1
     wire = sum(r.bytes_in for r in plain.log)
     assert wire <= 1.2 * len(csv), f"{wire:,} bytes sent for a {len(csv):,}-byte CSV"
+
+
+def test_the_same_frame_under_two_names_is_two_files(any_api, emulator):
+    frame = pd.DataFrame({"x": range(20_000), "label": [f"row {i}" for i in range(20_000)]})
+    any_api.user_ns.update(first=frame, second=frame)
+    run_cell(any_api, "%config GeminiMagics.upload_threshold = 1000")
+    assert run_cell(any_api, "%%gemini\nSummarise {first}.").success
+    assert run_cell(any_api, "%%gemini\nSummarise {second}.").success
+    starts = [
+        r.body["file"].get("displayName") or r.body["file"].get("display_name")
+        for r in emulator.log
+        if r.path.startswith("/upload/") and r.body
+    ]
+    assert starts == ["first.csv", "second.csv"]

@@ -79,7 +79,11 @@ _NAMES = (
 
 @pytest.fixture
 def shell(ip: Any, emulator_with_replies: Any) -> Iterator[Any]:
-    """The shell with a 4-row ``sales`` frame and the scripted replies; cleaned up after."""
+    """The shell with a 4-row ``sales`` frame and the scripted replies; cleaned up after.
+
+    On generateContent: the scripted code reads ``sales.csv``, a name its sandbox has; on
+    Interactions a document has no name, so there the sandbox's run would fail.
+    """
     emulator_with_replies(REPLIES)
     for name in _NAMES:
         ip.user_ns.pop(name, None)

@@ -68,3 +68,78 @@ def input_texts(body: dict[str, Any]) -> list[str]:
             if isinstance(block, dict) and block.get("type") == "text":
                 found.append(block["text"])
     return found
+
+
+def prompt_requests(emulator: Any) -> list[Any]:
+    """The prompts that reached the emulator on either API, in order."""
+    return [
+        r
+        for r in emulator.log
+        if "generatecontent" in r.path.lower()
+        or (r.method == "POST" and r.path.endswith("/interactions"))
+    ]
+
+
+def prompt_texts(request: Any) -> list[str]:
+    """Every text a prompt request sends, on either API (on generateContent, of every turn
+    it carries; on Interactions, of its input)."""
+    return input_texts(request.body) if "interactions" in request.path else texts(request.body)
+
+
+def conversation_prompts(emulator: Any, index: int = -1) -> list[str]:
+    """The prompts of the conversation a prompt (the last by default) continued, oldest
+    first, on either API.
+
+    On generateContent the request carries the conversation; on Interactions the service
+    keeps it, so the request's own input is read after the user input of the interactions
+    it continues (``previous_interaction_id``, as the emulator stored them).
+    """
+    last = prompt_requests(emulator)[index].body
+    if "contents" in last:
+        return user_prompts(last)
+    stored = {
+        interaction.interaction_id: interaction for interaction in emulator.interactions.list()
+    }
+    prompts = _step_prompts(last["input"])
+    previous = last.get("previous_interaction_id")
+    while previous is not None:
+        interaction = stored[previous]
+        prompts = _step_prompts(interaction.input_steps) + prompts
+        previous = interaction.previous_interaction_id
+    return prompts
+
+
+def _step_prompts(steps: Any) -> list[str]:
+    """The last text block of each user input step: the prompts, oldest first."""
+    if isinstance(steps, str):
+        return [steps]
+    prompts = []
+    for step in steps:
+        if step.get("type") == "user_input":
+            found = [b["text"] for b in step["content"] if b.get("type") == "text"]
+            prompts.append(found[-1] if found else "")
+    return prompts
+
+
+def user_blocks(request: Any) -> list[dict[str, Any]]:
+    """The content blocks of an Interactions request's new user input."""
+    (step,) = [s for s in request.body["input"] if s.get("type") == "user_input"][-1:]
+    return step["content"]
+
+
+def media(request: Any) -> list[tuple[str, bytes]]:
+    """(MIME type, bytes) of every image and document a prompt request carries, on either API."""
+    if "interactions" in request.path:
+        return [
+            (block["mime_type"], base64.b64decode(block["data"]))
+            for block in user_blocks(request)
+            if block["type"] in ("image", "document") and "data" in block
+        ]
+    found = []
+    for part in parts_of(request.body):
+        blob = part.get("inlineData") or part.get("inline_data")
+        if blob:
+            mime = blob.get("mimeType") or blob.get("mime_type")
+            data = blob["data"]
+            found.append((mime, base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))))
+    return found

@@ -1,11 +1,13 @@
 """``--error``: the kernel's last exception read from a real IPython shell, and attached.
 
 The shell is IPython's own test shell; cells are run with ``run_cell`` so the error goes
-through ``showtraceback`` exactly as in a notebook.
+through ``showtraceback`` exactly as in a notebook.  The last tests go through %%gemini
+and read the request log.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,8 @@ import pytest
 from gemini_magic.errors import GeminiAPIError, UsageError
 from gemini_magic.inputs.error import ErrorAttachment, LastError, last_error_from
 from gemini_magic.inputs.prompt import Limits, prepare_prompt
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import inline_blobs, prompt_requests, user_blocks
 
 
 @pytest.fixture
@@ -134,3 +138,32 @@ def test_an_error_over_the_per_request_cap_is_refused() -> None:
     error = LastError("RecursionError", "too deep", "x" * 2_000)
     with pytest.raises(UsageError, match="max_request_bytes"):
         prepare_prompt("why", {}, last_error=error, limits=Limits(max_request_bytes=1_000))
+
+
+# --- through %%gemini, on both APIs ------------------------------------------------------
+
+
+def test_error_attaches_the_last_exception_with_its_cell(any_api, emulator):
+    run_cell(any_api, "def ratio(a, b):\n    return a / b\nratio(1, 0)")
+    run = run_cell(any_api, "%%gemini --error\nWhy did this fail? Fix it.")
+    assert run.success, run.error
+    body = json.dumps(prompt_requests(emulator)[-1].body)
+    request = prompt_requests(emulator)[-1]
+    sent = (
+        "".join(b.get("text", "") for b in user_blocks(request))
+        if "interactions" in (request.path)
+        else b"".join(inline_blobs(request.body, "text/plain")).decode()
+    )
+    assert "ZeroDivisionError" in sent and "return a / b" in sent
+    assert "\x1b[" not in body  # no ANSI colours
+
+
+def test_error_with_no_error_yet_is_refused(ix, emulator):
+    import sys
+
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            delattr(sys, name)
+    run = run_cell(ix, "%%gemini --error\nWhy?")
+    assert isinstance(run.error, UsageError)
+    assert emulator.log == []

@@ -1,12 +1,14 @@
 """References that index: ``{frames['jan']}``, ``{Out[3]}``, ``{runs[0].table}``.
 
 Pure functions on real objects: what a reference resolves to, the file name it gets, and
-the error (type and words) for everything that is not allowed or not there.
+the error (type and words) for everything that is not allowed or not there.  The last
+test goes through %%gemini on both APIs and reads the request log.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from types import SimpleNamespace
 
 import pandas as pd
@@ -15,6 +17,8 @@ import pytest
 from gemini_magic.errors import AttachmentError, ReferenceNotFound, UsageError
 from gemini_magic.inputs.prompt import prepare_prompt
 from gemini_magic.inputs.references import Attribute, Key, parse_template
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import media, prompt_requests
 
 
 @pytest.fixture
@@ -152,3 +156,15 @@ def test_ipython_output_names_are_references() -> None:
     frame = pd.DataFrame({"a": [1]})
     prepared = prepare_prompt("{_} {__} {_3}", {"_": frame, "__": frame, "_3": frame})
     assert [a.filename for a in prepared.attachments] == ["_.csv", "__.csv", "_3.csv"]
+
+
+# --- through %%gemini, on both APIs ------------------------------------------------------
+
+
+def test_an_indexed_reference_attaches_that_item(any_api, emulator):
+    any_api.user_ns["frames"] = {"jan": pd.DataFrame({"v": [1]}), "mar": pd.DataFrame({"v": [3]})}
+    assert run_cell(any_api, "%%gemini\nSummarise {frames['jan']}.").success
+    ((mime, data),) = media(prompt_requests(emulator)[-1])
+    assert mime == "text/csv"
+    pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(data)), pd.DataFrame({"v": [1]}))
+    assert "frames_jan.csv" in json.dumps(prompt_requests(emulator)[-1].body)

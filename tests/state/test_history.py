@@ -6,10 +6,15 @@ import json
 import multiprocessing
 from pathlib import Path
 
+import pytest
 from google.genai import types
+from traitlets import TraitError
 
+from gemini_magic.errors import HistoryError
 from gemini_magic.state.conversation import ConversationStore, Exchange
 from gemini_magic.state.history import HistoryFile
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import conversation_prompts
 
 
 def _exchange(prompt: str, created: float) -> Exchange:
@@ -80,3 +85,36 @@ def test_concurrent_writers_in_two_processes_keep_every_turn_and_valid_json(tmp_
         assert writer.exitcode == 0
     prompts = _prompts(Path(path))
     assert sorted(prompts) == sorted([f"a{n}" for n in range(25)] + [f"b{n}" for n in range(25)])
+
+
+def test_an_unwritable_history_fails_the_cell_but_keeps_the_answer(any_api, emulator, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    run_cell(any_api, f"%config GeminiMagics.history_file = '{blocker / 'h.json'}'")
+    run = run_cell(any_api, "%%gemini\nhello")
+    assert isinstance(run.error, HistoryError)
+    assert "could not be saved" in str(run.error)
+    assert "offline emulator" in run.all_text()  # the footer was shown
+    assert any_api.user_ns["_gemini"].text  # and the answer kept
+    assert run_cell(any_api, "%config GeminiMagics.history_file = ''").success
+    assert run_cell(any_api, "%%gemini\nhello again").success
+    assert conversation_prompts(emulator) == ["hello", "hello again"]
+
+
+def test_moving_the_history_onto_another_conversation_is_refused(any_api, emulator, tmp_path):
+    other = tmp_path / "other.gemini-history.json"
+    other.write_text(
+        json.dumps(
+            {"format": "gemini-magic-conversations", "version": 1, "conversations": {"default": []}}
+        )
+    )
+    before = other.read_bytes()
+    assert run_cell(any_api, "%%gemini\nhello").success
+    magics = any_api.magics_manager.registry["GeminiMagics"]
+    with pytest.raises(TraitError, match="already holds a conversation"):
+        magics.history_file = str(other)
+    run_cell(any_api, f"%config GeminiMagics.history_file = '{other}'")  # logs the same error
+    assert magics.history_file == "auto"
+    assert other.read_bytes() == before
+    assert run_cell(any_api, "%%gemini\nstill here?").success
+    assert conversation_prompts(emulator) == ["hello", "still here?"]
