@@ -204,3 +204,20 @@ def test_a_folded_text_shows_its_note_after_the_tail() -> None:
         "text/markdown": "abc\n\n*… folded*",
         "text/plain": "abc\n… folded",
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWN, st.lists(st.integers(0, 400), max_size=30), st.lists(st.floats(0, 0.3)))
+def test_the_outputs_of_any_stream_read_as_the_whole_text(
+    text: str, cuts: list[int], pauses: list[float]
+) -> None:
+    """Whatever the chunks and their timing, the final outputs are the text, once."""
+    now = [0.0]
+    out = Outputs()
+    live = LiveText(out.display, interval=0.1, clock=lambda: now[0])
+    for index, chunk in enumerate(c for c in chunked(text, cuts) if c):
+        now[0] += pauses[index % len(pauses)] if pauses else 0.05
+        live.grow(chunk)
+    live.close()
+    assert "".join(d["text/plain"] for d in out.shown) == text
+    assert "".join(d["text/markdown"] for d in out.shown) == safe_markdown(text)
