@@ -35,15 +35,17 @@ class GeminiSettings(Configurable):
     ).tag(config=True)
     store = Bool(
         True,
-        help="On the Interactions API, let Google keep the conversation (1 day on the free "
-        "tier, 55 days on paid tiers). False: nothing is kept at Google and every prompt "
-        "re-sends the conversation.",
+        help="Let Google keep the requests: on Interactions the conversation (1 day on the "
+        "free tier, 55 days on paid tiers); on generateContent the service's default (new "
+        "paid-tier projects store since 2026-10-26). False: 'store: false' goes with every "
+        "request on both APIs, nothing is kept at Google (no context cache either) and "
+        "every prompt re-sends the conversation.",
     ).tag(config=True)
     thinking_level = Enum(
         ["", *THINKING_LEVELS],
         default_value="",
-        help="How much the model thinks: minimal, low, medium or high ('' : the model's "
-        "default). Not every model takes every level.",
+        help="How much the model thinks: minimal, low, medium, high or xhigh ('' : the "
+        "model's default). Not every model takes every level (see `%gemini models`).",
     ).tag(config=True)
     google_search = Bool(
         False,
@@ -57,6 +59,12 @@ class GeminiSettings(Configurable):
         "", help="A system instruction sent with every prompt (empty: none)."
     ).tag(config=True)
     stream = Bool(True, help="Show the answer while it streams.").tag(config=True)
+    background = Bool(
+        False,
+        help="Run every prompt in the background (as %%gemini --background): the cell "
+        "returns at once and the answer streams into it while other cells run. Terminal "
+        "IPython and batch runs (nbconvert, nbval, papermill) run it in the foreground.",
+    ).tag(config=True)
     show_thoughts = Bool(False, help="Ask for thought summaries and show them collapsed.").tag(
         config=True
     )

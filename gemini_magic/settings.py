@@ -19,7 +19,7 @@ LAST_RESPONSE_NAME = "_gemini"
 APIS = ("interactions", "generate_content")
 
 #: The thinking levels a prompt can ask for (models take some of them).
-THINKING_LEVELS = ("minimal", "low", "medium", "high")
+THINKING_LEVELS = ("minimal", "low", "medium", "high", "xhigh")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ class TurnSettings:
     model: str
     conversation: str = DEFAULT_CONVERSATION
     api: str = "interactions"
-    #: On Interactions: keep the conversation at Google (False: every turn re-sends it).
+    #: Let Google keep the requests (False: ``store: false`` on both APIs, and on
+    #: Interactions every turn re-sends the conversation).
     store: bool = True
     thinking_level: str | None = None
     #: Google Search grounding beside code execution (``--search``).

@@ -11,6 +11,9 @@ without importing the SDK.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 #: Outcome names of ``CodeExecutionResult`` (plain strings, so no SDK import is needed).
@@ -41,6 +44,22 @@ def enum_text(value: Any, default: str = "") -> str:
     if value is None:
         return default
     return str(getattr(value, "value", value)) or default
+
+
+def code_language(language: Any) -> str:
+    """``python`` or ``bash`` (lower case) from an SDK ``Language``, a string or None."""
+    name = enum_text(language, "PYTHON")
+    return "python" if name == "LANGUAGE_UNSPECIFIED" else name.lower()
+
+
+@contextlib.contextmanager
+def newer_enums() -> Iterator[None]:
+    """Quiet the SDK's warning for an enum value newer than its types: ``BASH`` is a
+    code language of the Interactions API that generateContent's ``Language`` lacks,
+    and a part keeps it as it came."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".* is not a valid Language$")
+        yield
 
 
 def outcome_name(outcome: Any) -> str:

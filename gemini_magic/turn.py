@@ -18,21 +18,21 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gemini_magic.answer.rebind import Binding
+from gemini_magic.answer.binding import Binding, binding_record, conversation_bindings
 from gemini_magic.answer.response import GeminiResponse
 from gemini_magic.api.backend import Answer, Backend, R
-from gemini_magic.api.parts import usage_dict
+from gemini_magic.api.parts import files_in, usage_dict
 from gemini_magic.api.sdk import types
 from gemini_magic.display.grounding import SearchBlock
 from gemini_magic.display.stream import StreamView
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError, UsageError
 from gemini_magic.inputs.error import LastError
 from gemini_magic.inputs.prompt import PreparedPrompt, prepare_prompt
-from gemini_magic.models import OFFLINE_MARK, answered_by_note, temperature_note
+from gemini_magic.models import OFFLINE_MARK, answered_by_note, check_thinking, temperature_note
 from gemini_magic.session import GeminiSession
 from gemini_magic.settings import TurnSettings
 from gemini_magic.state.conversation import Exchange
@@ -78,6 +78,7 @@ def run_turn(
     if pending is not None:
         raise pending
     check_model_name(settings.model)
+    check_thinking(settings.model, settings.thinking_level)
     # Step 1, prepare: every reference resolved and encoded before anything is sent.
     prepared = prepare_prompt(
         prompt.template,
@@ -93,6 +94,8 @@ def run_turn(
     for hint in prepared.hints:
         view.notice(hint)
     conversation = session.store.get(settings.conversation)
+    # The turns the model sees with this one (copied: recording changes the list).
+    earlier = [] if settings.new else list(conversation.before(settings.cell_id))
     backend = session.backend(settings.api, store=settings.store)
     request = backend.build(prepared, conversation, settings)
     view.notice(sent_line(prepared.sent_summary(), earlier=request.earlier_turns))
@@ -101,10 +104,9 @@ def run_turn(
     answer = send(backend, request, settings, view, sleep)
     latency_s = time.perf_counter() - started
     _note(view, answered_by_note(settings.model, answer.model_version))
-    record(session, settings, prompt.template, request.user, answer)
-    response = _response(
-        settings, prompt.template, answer, latency_s, prepared, request.earlier_turns
-    )
+    attached = _attached(prepared)
+    record(session, settings, prompt.template, request.user, answer, attached)
+    response = _response(settings, prompt.template, answer, latency_s, prepared, earlier, attached)
     if answer.grounding:
         view.show(SearchBlock(answer.grounding))
     if answer.finish_reason not in _COMPLETE:
@@ -179,6 +181,7 @@ def record(
     template: str,
     user: types.Content,
     answer: Answer,
+    attached: list[dict[str, Any]] | None = None,
 ) -> None:
     """Step 4: the exchange enters the conversation (``--new`` forgets the old one now)."""
     if settings.new:
@@ -195,6 +198,7 @@ def record(
             api=settings.api,
             # Only a stored interaction can be continued by naming it.
             interaction_id=answer.interaction_id if settings.store else None,
+            attached=attached or [],
         )
     )
     session.add_usage(usage)
@@ -236,25 +240,34 @@ def _new_view(settings: TurnSettings) -> StreamView:
     )
 
 
+def _attached(prepared: PreparedPrompt) -> list[dict[str, Any]]:
+    """The turn's files that stand for a live object, as the conversation keeps them."""
+    records = []
+    for position, attachment in enumerate(prepared.attachments):
+        binding = Binding.for_attachment(attachment, position)
+        if binding is not None:
+            records.append(binding_record(binding, position))
+    return records
+
+
 def _response(
     settings: TurnSettings,
     template: str,
     answer: Answer,
     latency_s: float,
     prepared: PreparedPrompt,
-    earlier_turns: int,
+    earlier: list[Exchange],
+    attached: list[dict[str, Any]],
 ) -> GeminiResponse:
     """Step 5: the answer as the object the user keeps.
 
-    It keeps which live object each attached file stood for (not the files' bytes), so
-    ``%gemini run`` can run the answer's code on those objects.  After earlier turns the
-    sandbox numbers their files too, so an ``input_file_N`` name may be another turn's
-    file: then only the file's own name is bound, never a guess.
+    It keeps which live object each file of the conversation stood for (not the files'
+    bytes), so ``%gemini run`` can run the answer's code on those objects: the sandbox
+    keeps a conversation's files, numbered across its turns, so the code may read a file
+    an earlier turn attached, by either of its names.
     """
-    made = (Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments))
-    bindings = [binding for binding in made if binding is not None]
-    if earlier_turns:
-        bindings = [replace(b, filenames=b.filenames[:1]) for b in bindings]
+    turns = [(e.attached, files_in(e.user)) for e in earlier]
+    bindings = conversation_bindings([*turns, (attached, len(prepared.attachments))])
 
     return GeminiResponse(
         prompt=template,
@@ -267,5 +280,6 @@ def _response(
         conversation=settings.conversation,
         finish_reason=answer.finish_reason,
         grounding=answer.grounding,
-        bindings=tuple(bindings),
+        bindings=bindings,
+        hops=answer.hops,
     )

@@ -10,14 +10,16 @@ can keep its bindings and the rewrite of reads can use them, neither importing t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from gemini_magic.answer.names import check_expression
 from gemini_magic.errors import UsageError
 from gemini_magic.inputs.attachment import Attachment
 
-__all__ = ["KINDS", "Binding"]
+__all__ = ["KINDS", "Binding", "binding_record", "conversation_bindings"]
 
 #: The kinds of live object a file can be bound to.
 KINDS = ("frame", "series", "polars", "image", "figure", "file", "text")
@@ -85,3 +87,51 @@ class Binding:
             kind=kind,
             index=getattr(attachment, "index_columns", 0) > 0,
         )
+
+
+def binding_record(binding: Binding, position: int) -> dict[str, Any]:
+    """How a turn keeps a binding in the conversation (and its history file): the file's
+    own name, its place among the turn's files and its suffix, and the live object."""
+    own, numbered = binding.filenames[0], binding.filenames[-1]
+    return {
+        "filename": own,
+        "position": position,
+        "suffix": PurePath(numbered).suffix,
+        "expression": binding.expression,
+        "kind": binding.kind,
+        "index": binding.index,
+    }
+
+
+def conversation_bindings(
+    turns: Sequence[tuple[Sequence[Mapping[str, Any]], int]],
+) -> tuple[Binding, ...]:
+    """Every file a conversation attached so far, bound by both of its names.
+
+    ``turns`` are, oldest first, each turn's binding records and how many files it sent:
+    the sandbox keeps a conversation's files and numbers them in the order they came
+    (``input_file_0``, ``input_file_1``, ... across turns), on both APIs.  A file's own
+    name attached again in a later turn means the later file (the one the model saw
+    last); its number always means its own file.
+    """
+    numbered: list[tuple[str, str, Mapping[str, Any]]] = []
+    offset = 0
+    for records, sent in turns:
+        for record in records:
+            number = f"input_file_{offset + int(record['position'])}{record['suffix']}"
+            numbered.append((str(record["filename"]), number, record))
+        offset += sent
+    claimed: set[str] = set()
+    bindings: list[Binding] = []
+    for own, number, record in reversed(numbered):
+        names = (number,) if own in claimed or own == number else (own, number)
+        claimed.add(own)
+        bindings.append(
+            Binding(
+                filenames=names,
+                expression=str(record["expression"]),
+                kind=str(record["kind"]),
+                index=bool(record.get("index")),
+            )
+        )
+    return tuple(reversed(bindings))

@@ -63,6 +63,8 @@ class GeminiResponse:
     #: What the model searched for and its sources (``--search``); empty otherwise.
     grounding: Grounding | None = None
     bindings: tuple[Binding, ...] = ()
+    #: Interactions an answer past the decode limit took (each re-billed the input).
+    hops: int = 1
 
     def _answer_parts(self) -> Iterable[types.Part]:
         return (part for part in self.parts if not part.thought)
@@ -135,6 +137,7 @@ class GeminiResponse:
             offline=self.offline,
             latency_s=self.latency_s,
             conversation=self.conversation,
+            hops=self.hops,
         )
 
     def _footer(self) -> FooterLine:

@@ -18,16 +18,18 @@ from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.rebind import HEADER, Rebound, rebind
 from gemini_magic.api.sdk import types
 from gemini_magic.errors import UsageError
-from gemini_magic.text import OUTCOME_OK, outcome_name
+from gemini_magic.text import OUTCOME_OK, code_language, outcome_name
 
 __all__ = ["CodeRun", "code_blocks", "runnable", "runnable_code"]
 
 
 class CodeRun(NamedTuple):
-    """One code block of an answer and whether the sandbox ran it without an error."""
+    """One code block of an answer, whether the sandbox ran it without an error, and its
+    language (``python``, or ``bash`` for a shell step of the Interactions API)."""
 
     code: str
     ran_ok: bool
+    language: str = "python"
 
 
 def code_blocks(parts: Sequence[types.Part]) -> list[CodeRun]:
@@ -37,7 +39,8 @@ def code_blocks(parts: Sequence[types.Part]) -> list[CodeRun]:
         if part.thought:
             continue
         if part.executable_code is not None:
-            blocks.append(CodeRun(part.executable_code.code or "", True))
+            code = part.executable_code
+            blocks.append(CodeRun(code.code or "", True, code_language(code.language)))
         elif part.code_execution_result is not None and blocks:
             outcome = outcome_name(part.code_execution_result.outcome)
             blocks[-1] = blocks[-1]._replace(ran_ok=outcome == OUTCOME_OK)
@@ -55,6 +58,7 @@ def runnable(
     have code and ``block`` be in range; raises UsageError for code that does not parse.
     """
     blocks = code_blocks(parts)
+    _refuse_other_languages(blocks, block)
     if block is not None:
         chosen = [blocks[block - 1].code]
         note = f"{HEADER} block {block} of {len(blocks)} only" if len(blocks) > 1 else None
@@ -78,6 +82,22 @@ def runnable(
     after_header = next(i for i, line in enumerate(lines) if not line.startswith(HEADER))
     lines.insert(after_header, note)
     return dataclasses.replace(rebound, code="\n".join(lines))
+
+
+def _refuse_other_languages(blocks: Sequence[CodeRun], block: int | None) -> None:
+    """A one-line UsageError when a block to run is not Python (a bash step): it would
+    fail here as Python, or worse, run as something it is not."""
+    picked = [block] if block is not None else [n for n, run in enumerate(blocks, 1) if run.ran_ok]
+    for number in picked or range(1, len(blocks) + 1):
+        language = blocks[number - 1].language
+        if language != "python":
+            others = [n for n, run in enumerate(blocks, 1) if run.language == "python"]
+            hint = f"`%gemini run -n {others[0]}` runs a Python block." if others else None
+            raise UsageError(
+                f"Block {number} of the answer is {language.capitalize()}, not Python: "
+                "%gemini run runs Python only; nothing was run.",
+                hint=hint or "Run the shell commands yourself if you trust them.",
+            )
 
 
 def runnable_code(parts: Sequence[types.Part], bindings: Sequence[Binding]) -> str | None:

@@ -41,6 +41,9 @@ class Answer:
     interaction_id: str | None = None
     #: What the model searched for, and its sources (``--search``).
     grounding: Grounding = field(default_factory=Grounding)
+    #: How many interactions the answer took: more than 1 when it went past the
+    #: per-request decode limit and was continued (each hop re-billed the input).
+    hops: int = 1
 
 
 class Reader:
@@ -62,6 +65,11 @@ class Reader:
         """Why the answer ended (None: as the model meant it to)."""
         return None
 
+    @property
+    def hops(self) -> int:
+        """How many requests the answer took (continuation hops: Interactions only)."""
+        return 1
+
     def emit(self, part: types.Part) -> None:
         self.parts.append(part)
         self.on_part(part)
@@ -75,6 +83,7 @@ class Reader:
             finish_reason=self.finish_reason,
             interaction_id=self.interaction_id,
             grounding=self.grounding,
+            hops=self.hops,
         )
 
 

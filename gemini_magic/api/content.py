@@ -23,7 +23,7 @@ from gemini_magic.api.sdk import genai, types
 from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.inputs.attachment import PreparedPrompt
-from gemini_magic.settings import TurnSettings
+from gemini_magic.settings import CacheSettings, TurnSettings
 from gemini_magic.state.conversation import Conversation, ConversationStore, replace_files
 from gemini_magic.text import enum_text
 
@@ -77,6 +77,10 @@ class GenerateContentBackend(Backend[ContentRequest]):
             temperature=settings.temperature,
             system_instruction=settings.system_instruction or None,
             thinking_config=types.ThinkingConfig(**thinking) if thinking else None,
+            # Sent as a top-level ``"store": false``: since 2026-10-26 new paid-tier
+            # projects keep generateContent requests unless told not to.  The SDK refuses
+            # the field on Vertex AI (a ValueError), which has no such storing.
+            store=False if not settings.store and not self._client.vertexai else None,
         )
         # --new: sent without the history, which is forgotten only once the answer came.
         history = (
@@ -105,7 +109,8 @@ class GenerateContentBackend(Backend[ContentRequest]):
             request.contents,
             request.config,
             notice,
-            settings=settings.context_cache,
+            # A context cache keeps the conversation at Google: not with store=False.
+            settings=settings.context_cache if settings.store else _NO_CACHE,
             resend_media=settings.resend_media,
         )
         reader = _Reader(on_part)
@@ -144,6 +149,9 @@ class GenerateContentBackend(Backend[ContentRequest]):
         notice("An uploaded attachment had expired; it was uploaded again.")
         replaced = replace_files(request.contents, replacements)
         return replace(request, history=replaced[:-1], user=replaced[-1], renewed=True)
+
+
+_NO_CACHE = CacheSettings(enabled=False)
 
 
 class _Reader(Reader):

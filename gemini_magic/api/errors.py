@@ -76,6 +76,10 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError | Non
     """
     if isinstance(exc, GeminiMagicError):
         return exc
+    from google.genai import errors
+
+    if isinstance(exc, errors.ContinuationInterruptedError):
+        return _interrupted_hops(exc, timeout_s)
     status = status_of(exc)
     if status is not None:
         return _api_error(exc, status)
@@ -102,6 +106,24 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError | Non
             hint="Check the network (and GOOGLE_GEMINI_BASE_URL, if set), then run the cell again.",
         )
     return None
+
+
+def _interrupted_hops(exc: BaseException, timeout_s: float) -> GeminiAPIError:
+    """A continuation hop failed after the answer had made progress (the SDK's
+    ``ContinuationInterruptedError``): the answer is incomplete, and not worth retrying
+    whole without the user knowing (every hop so far was billed)."""
+    cause = exc.__cause__
+    mapped = map_error(cause, timeout_s=timeout_s) if cause is not None else None
+    why = mapped.message if mapped is not None else redact(str(cause or exc))[:300]
+    hops = len(getattr(exc, "continuation_ids", None) or [])
+    done = f" after {hops} hop{'s' if hops != 1 else ''}" if hops else ""
+    return GeminiAPIError(
+        f"The answer went past the decode limit and its continuation failed{done}: {why}",
+        # No status: nothing may repair or retry it (a repair would send the turn again).
+        service_message=getattr(mapped, "service_message", None),
+        hint="Nothing was added to the conversation (each hop so far was billed); run the "
+        "cell again, or ask for a shorter answer.",
+    )
 
 
 def status_of(exc: BaseException) -> int | None:

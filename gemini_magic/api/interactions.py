@@ -19,17 +19,20 @@ from pathlib import PurePath
 from typing import Any
 
 from gemini_magic.api.backend import Answer, Backend, Notice, OnPart
-from gemini_magic.api.errors import GONE_STATUSES, service_call
-from gemini_magic.api.parts import user_content
-from gemini_magic.api.sdk import genai, types
-from gemini_magic.api.steps import (
-    StepReader,
+from gemini_magic.api.blocks import (
+    DOCUMENT_TYPES,
+    as_text_part,
     content_blocks,
     history_steps,
     inline_block,
+    is_text,
     media_block,
     takes_file,
 )
+from gemini_magic.api.errors import GONE_STATUSES, service_call
+from gemini_magic.api.parts import user_content
+from gemini_magic.api.sdk import genai, types
+from gemini_magic.api.steps import StepReader
 from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
@@ -106,7 +109,7 @@ class InteractionsBackend(Backend[InteractionRequest]):
     ) -> InteractionRequest:
         threshold = settings.upload_threshold
         before = [] if settings.new else conversation.before(settings.cell_id)
-        # Text the API takes no document for goes inline, as text, whatever its size.
+        # What goes as no image or document block goes inline, as text, whatever its size.
         uris = {
             id(a): self._uploads.uri_for(a, threshold) if takes_file(a.mime_type) else None
             for a in prepared.attachments
@@ -149,8 +152,28 @@ class InteractionsBackend(Backend[InteractionRequest]):
     def repair(
         self, request: InteractionRequest, error: GeminiMagicError, notice: Notice
     ) -> InteractionRequest | None:
-        """Upload expired files again, or send a chain the service refused again as
-        steps, once each."""
+        """Send a text file the service refused as a document as text, upload expired
+        files again, or send a chain the service refused again as steps, once each."""
+        refused = _refused_text_type(request, error)
+        if refused is not None:
+            notice(
+                f"The service refused {refused} as a document, so the file was sent again "
+                "as text: the model reads it, but the sandbox does not have it."
+            )
+            parts = [
+                as_text_part(p.inline_data)
+                if p.inline_data is not None and p.inline_data.mime_type == refused
+                else p
+                for p in request.user.parts or []
+            ]
+            user = request.user.model_copy(update={"parts": parts})
+            blocks = content_blocks(user)
+            return replace(
+                request,
+                user=user,
+                blocks=blocks,
+                input=_input(blocks, request.turns, request.previous_id),
+            )
         renewed = self._renew_files(request, error)
         if renewed is not None:
             notice("An uploaded attachment had expired; it was uploaded again.")
@@ -233,6 +256,19 @@ class InteractionsBackend(Backend[InteractionRequest]):
                 self._client.interactions.cancel(id=interaction_id, timeout=2.0)
 
         threading.Thread(target=cancel, name="gemini-magic-cancel", daemon=True).start()
+
+
+def _refused_text_type(request: InteractionRequest, error: GeminiMagicError) -> str | None:
+    """The MIME type of a text file the new turn sent inline as a document, when the
+    service refused the request with a 400 that names that type."""
+    if not isinstance(error, GeminiAPIError) or error.code != 400:
+        return None
+    message = (error.service_message or error.message).lower()
+    for part in request.user.parts or []:
+        mime = part.inline_data.mime_type or "" if part.inline_data is not None else ""
+        if is_text(mime) and mime not in DOCUMENT_TYPES and mime.lower() in message:
+            return mime
+    return None
 
 
 def _user_blocks(

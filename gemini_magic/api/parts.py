@@ -36,6 +36,11 @@ def usage_dict(usage: Any) -> dict[str, int]:
     return {n: int(getattr(usage, n)) for n in USAGE_FIELDS if getattr(usage, n, None)}
 
 
+def files_in(content: types.Content) -> int:
+    """How many files (inline or uploaded) a user turn sent to the sandbox."""
+    return sum(1 for p in content.parts or [] if p.inline_data is not None or p.file_data)
+
+
 def merge_parts(parts: Iterable[types.Part]) -> list[types.Part]:
     """Join the parts of a streamed answer into the parts of one model turn.
 

@@ -7,7 +7,12 @@ The service answers in typed *steps* (``thought``, ``code_execution_call``,
 the display, the answer object and the history file have one shape to read.  The way
 back, :func:`history_steps`, writes recorded turns as input steps with their
 signatures: for ``store=False`` (nothing kept at Google) and for re-sending a
-conversation whose stored interactions expired.
+conversation whose stored interactions expired (in :mod:`gemini_magic.api.blocks`).
+
+An answer past the per-request decode limit comes in *hops* (the SDK continues it by
+itself): in a stream every hop's events arrive in one iterator, each hop an interaction
+of its own with step indices from 0; a whole answer comes merged (``continuation_ids``,
+usage summed).  The reader counts the hops and sums their usage either way.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from gemini_magic.api.backend import OnPart, Reader
 from gemini_magic.api.parts import UNKNOWN_KEY
 from gemini_magic.api.sdk import types
 from gemini_magic.errors import GeminiAPIError
-from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, enum_text
+from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, code_language, enum_text, newer_enums
 
 #: Interaction statuses and the finish reason the answer gets (None: it ended well).
 _FINISH = {
@@ -27,6 +32,8 @@ _FINISH = {
     "incomplete": "MAX_TOKENS",
     "budget_exceeded": "MAX_TOKENS",
     "cancelled": "CANCELLED",
+    # The SDK stopped continuing (a hop handed back the token it was sent with).
+    "requires_continuation": "MAX_TOKENS",
 }
 
 
@@ -35,22 +42,28 @@ def _signature(value: str | None) -> bytes | None:
     return base64.b64decode(value) if value else None
 
 
-def _signature_text(value: bytes | None) -> str | None:
-    return base64.b64encode(value).decode("ascii") if value else None
+#: The Interactions usage counts, and the names the footer and the totals read.
+_USAGE_NAMES = {
+    "total_input_tokens": "prompt_token_count",
+    "total_output_tokens": "candidates_token_count",
+    "total_thought_tokens": "thoughts_token_count",
+    "total_tool_use_tokens": "tool_use_prompt_token_count",
+    "total_cached_tokens": "cached_content_token_count",
+    "total_tokens": "total_token_count",
+}
 
 
-def usage_metadata(usage: Any) -> types.GenerateContentResponseUsageMetadata | None:
-    """The Interactions usage in the names the footer and the totals read."""
-    if usage is None:
+def usage_metadata(*usages: Any) -> types.GenerateContentResponseUsageMetadata | None:
+    """The Interactions usage (summed over hops) in the names the footer and totals read."""
+    known = [usage for usage in usages if usage is not None]
+    if not known:
         return None
-    return types.GenerateContentResponseUsageMetadata(
-        prompt_token_count=usage.total_input_tokens,
-        candidates_token_count=usage.total_output_tokens,
-        thoughts_token_count=usage.total_thought_tokens,
-        tool_use_prompt_token_count=usage.total_tool_use_tokens,
-        cached_content_token_count=usage.total_cached_tokens,
-        total_token_count=usage.total_tokens,
-    )
+    counts: dict[str, int | None] = {}
+    for theirs, ours in _USAGE_NAMES.items():
+        values = [getattr(usage, theirs, None) for usage in known]
+        present = [value for value in values if value is not None]
+        counts[ours] = sum(present) if present else None
+    return types.GenerateContentResponseUsageMetadata(**counts)
 
 
 class StepReader(Reader):
@@ -59,6 +72,10 @@ class StepReader(Reader):
     def __init__(self, on_part: OnPart) -> None:
         super().__init__(on_part)
         self.status: str | None = None
+        #: The usage of each hop (interaction) of the answer, by its id.
+        self._hop_usage: dict[str | None, Any] = {}
+        #: The hops a whole (merged) answer came in; a stream's are counted by id.
+        self._merged_hops = 1
         self._steps: dict[int, Any] = {}
         self._pending: dict[int, dict[str, Any]] = {}
 
@@ -101,8 +118,16 @@ class StepReader(Reader):
         self.interaction_id = interaction.id or self.interaction_id
         self.model_version = interaction.model or self.model_version
         self.status = interaction.status or self.status
+        self._hop_usage.setdefault(interaction.id, None)
         if interaction.usage is not None:
-            self.usage = usage_metadata(interaction.usage)
+            self._hop_usage[interaction.id] = interaction.usage
+            # The answer's usage: every hop's, summed (each hop re-bills the input).
+            self.usage = usage_metadata(*self._hop_usage.values())
+
+    @property
+    def hops(self) -> int:
+        """How many interactions the answer took (more than 1: continuation hops)."""
+        return max(self._merged_hops, len([i for i in self._hop_usage if i is not None]))
 
     def _start(self, index: int, step: Any) -> None:
         kind = getattr(step, "type", None)
@@ -115,12 +140,15 @@ class StepReader(Reader):
             self._pending[index] = {
                 "id": step.id,
                 "code": getattr(arguments, "code", None) or "",
+                "language": code_language(getattr(arguments, "language", None)),
                 "signature": step.signature,
             }
         elif kind == "code_execution_result":
             self._pending[index] = {
                 "call_id": step.call_id,
                 "result": _result_text(step.result),
+                # A result may be a list of contents: its images follow its text.
+                "images": [] if isinstance(step.result, str) else list(step.result or []),
                 "is_error": step.is_error,
                 "signature": step.signature,
             }
@@ -146,6 +174,8 @@ class StepReader(Reader):
             pending["signature"] = delta.signature
         elif kind == "code_execution_call" and pending is not None:
             pending["code"] = getattr(delta.arguments, "code", None) or pending["code"]
+            language = getattr(delta.arguments, "language", None)
+            pending["language"] = code_language(language) if language else pending["language"]
             pending["signature"] = delta.signature or pending["signature"]
         elif kind == "code_execution_result" and pending is not None:
             pending["result"] += delta.result or ""
@@ -173,7 +203,10 @@ class StepReader(Reader):
         if kind == "thought" and signature:
             self.emit(types.Part(thought=True, text="", thought_signature=signature))
         elif kind == "code_execution_call":
-            code = types.ExecutableCode(code=pending["code"], language="PYTHON", id=pending["id"])
+            with newer_enums():
+                code = types.ExecutableCode(
+                    code=pending["code"], language=pending["language"].upper(), id=pending["id"]
+                )
             self.emit(types.Part(executable_code=code, thought_signature=signature))
         elif kind == "code_execution_result":
             outcome = OUTCOME_FAILED if pending["is_error"] else OUTCOME_OK
@@ -181,12 +214,16 @@ class StepReader(Reader):
                 outcome=outcome, output=pending["result"], id=pending["call_id"]
             )
             self.emit(types.Part(code_execution_result=result, thought_signature=signature))
+            for content in pending["images"]:
+                if getattr(content, "type", None) == "image":
+                    self._image(content.data, content.mime_type)
 
     # --- a finished interaction (stream=False) -------------------------------------
 
     def interaction(self, interaction: Any) -> None:
         """Take a whole ``Interaction`` (a non-streamed answer) step by step."""
         self._interaction(interaction)
+        self._merged_hops = len(getattr(interaction, "continuation_ids", None) or []) or 1
         for index, step in enumerate(interaction.steps or []):
             self._steps[index] = step
             self._start(index, step)
@@ -248,126 +285,3 @@ def _result_text(result: Any) -> str:
     if isinstance(result, str):
         return result
     return "".join(getattr(item, "text", None) or "" for item in result or [])
-
-
-# --- the way back: recorded turns as input steps ---------------------------------------
-
-
-#: The document types an Interactions ``document`` block takes (the SDK's
-#: ``DocumentContentMimeType``); other text goes as a text block.
-DOCUMENT_TYPES = frozenset(
-    {
-        "application/pdf",
-        "text/csv",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.ms-powerpoint",
-        "application/vnd.oasis.opendocument.presentation",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.ms-excel",
-        "application/vnd.oasis.opendocument.spreadsheet",
-    }
-)
-
-
-def takes_file(mime_type: str) -> bool:
-    """Whether the Interactions API takes this type as an image or document block."""
-    return mime_type.startswith("image/") or mime_type in DOCUMENT_TYPES
-
-
-def content_blocks(content: types.Content) -> list[dict[str, Any]]:
-    """A recorded user turn's parts as Interactions content blocks."""
-    blocks: list[dict[str, Any]] = []
-    for part in content.parts or []:
-        if part.text is not None:
-            blocks.append({"type": "text", "text": part.text})
-        elif part.inline_data is not None:
-            blob = part.inline_data
-            blocks.append(inline_block(blob.mime_type or "", blob.data or b"", blob.display_name))
-        elif part.file_data is not None:
-            data = part.file_data
-            blocks.append(media_block(data.mime_type or "", uri=data.file_uri))
-    return blocks
-
-
-def inline_block(mime_type: str, data: bytes, name: str | None) -> dict[str, Any]:
-    """An image or document block, or for text the API has no document type for (a
-    ``.py``, ``.txt``, ``.json`` file, the last error) a text block with its content."""
-    if takes_file(mime_type):
-        return media_block(mime_type, data=data)
-    text = data.decode("utf-8", errors="replace")
-    return {"type": "text", "text": f"The file `{name or 'attachment'}` ({mime_type}):\n{text}"}
-
-
-def media_block(mime_type: str, *, data: bytes | None = None, uri: str | None = None) -> dict:
-    """An ``image`` or ``document`` content block, inline (base64) or by Files-API URI."""
-    block: dict[str, Any] = {
-        "type": "image" if mime_type.startswith("image/") else "document",
-        "mime_type": mime_type,
-    }
-    if uri is not None:
-        block["uri"] = uri
-    else:
-        block["data"] = base64.b64encode(data or b"").decode("ascii")
-    return block
-
-
-def history_steps(turns: list[tuple[types.Content, types.Content]]) -> list[dict[str, Any]]:
-    """Recorded (user, model) turns as the input steps of a stateless request."""
-    steps: list[dict[str, Any]] = []
-    for user, model in turns:
-        steps.append({"type": "user_input", "content": content_blocks(user)})
-        steps.extend(model_steps(model))
-    return steps
-
-
-def model_steps(content: types.Content) -> list[dict[str, Any]]:
-    """A recorded model turn as steps, signatures included (the service needs them)."""
-    steps: list[dict[str, Any]] = []
-    output: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        if output:
-            steps.append({"type": "model_output", "content": list(output)})
-            output.clear()
-
-    for part in content.parts or []:
-        signature = _signature_text(part.thought_signature)
-        if part.thought:
-            flush()
-            step: dict[str, Any] = {"type": "thought"}
-            if part.text:
-                step["summary"] = [{"type": "text", "text": part.text}]
-            if signature:
-                step["signature"] = signature
-            steps.append(step)
-        elif part.executable_code is not None:
-            flush()
-            code = part.executable_code
-            call = {
-                "type": "code_execution_call",
-                "id": code.id or f"call_{len(steps)}",
-                "arguments": {"code": code.code or "", "language": "python"},
-            }
-            steps.append(call | ({"signature": signature} if signature else {}))
-        elif part.code_execution_result is not None:
-            flush()
-            result = part.code_execution_result
-            previous = next((s for s in reversed(steps) if "arguments" in s), None)
-            answer = {
-                "type": "code_execution_result",
-                "call_id": result.id or (previous["id"] if previous else "call_0"),
-                "result": result.output or "",
-                "is_error": enum_text(result.outcome) not in ("", OUTCOME_OK),
-            }
-            steps.append(answer | ({"signature": signature} if signature else {}))
-        elif part.text is not None:
-            output.append({"type": "text", "text": part.text})
-        elif part.inline_data is not None:
-            blob = part.inline_data
-            output.append(media_block(blob.mime_type or "", data=blob.data or b""))
-    flush()
-    return steps

@@ -28,6 +28,8 @@ class Footer:
     offline: bool
     latency_s: float
     conversation: str = "default"
+    #: Interactions the answer took past the decode limit (each re-billed the input).
+    hops: int = 1
 
 
 def _usage_text(usage: Any | None) -> str | None:
@@ -61,6 +63,10 @@ class FooterLine(Block):
         usage = _usage_text(footer.usage)
         if usage:
             pieces.append(usage)
+        if footer.hops > 1:
+            pieces.append(
+                f"{footer.hops} hops past the decode limit (each re-billed the input; usage summed)"
+            )
         if footer.conversation != "default":
             pieces.append(f"conversation: {footer.conversation}")
         return pieces
@@ -73,15 +79,14 @@ class FooterLine(Block):
 
     def metadata(self) -> dict[str, Any]:
         footer = self.footer
-        return {
-            "gemini_magic": {
-                "latency_s": round(footer.latency_s, 3),
-                "model": footer.model,
-                "model_version": footer.model_version,
-                "offline": footer.offline,
-                "conversation": footer.conversation,
-            }
+        about = {
+            "latency_s": round(footer.latency_s, 3),
+            "model": footer.model,
+            "model_version": footer.model_version,
+            "offline": footer.offline,
+            "conversation": footer.conversation,
         }
+        return {"gemini_magic": about | ({"hops": footer.hops} if footer.hops > 1 else {})}
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None

@@ -24,8 +24,16 @@ from gemini_magic.text import count
 __all__ = ["Attachment", "PreparedPrompt", "content_digest"]
 
 # The extension the code-execution sandbox gives an attachment of each MIME type, where
-# ``mimetypes`` would pick another (``text/plain`` -> ``.txt``, not ``.bat``).
-_SANDBOX_EXTENSIONS = {"text/csv": ".csv", "text/plain": ".txt", "application/json": ".json"}
+# ``mimetypes`` would pick another or none (``text/plain`` -> ``.txt``, not ``.bat``;
+# ``text/javascript`` -> ``.js``, not ``.es``).
+_SANDBOX_EXTENSIONS = {
+    "text/csv": ".csv",
+    "text/plain": ".txt",
+    "application/json": ".json",
+    "text/javascript": ".js",
+    "text/x-typescript": ".ts",
+    "text/rtf": ".rtf",
+}
 
 
 def content_digest(data: bytes) -> str:

@@ -3,7 +3,8 @@
 Only what the user names as a path is read: a ``pathlib.Path`` (any ``os.PathLike``) in a
 reference, or a ``-f`` option; a ``str`` never is.  The MIME type comes from the extension,
 from the types the Gemini API takes: text and source code (sent as ``text/plain`` unless the
-API documents a more specific type), images, and documents (the MIME types of the
+API documents a more specific type: ``text/markdown``, ``application/json``, ``text/x-python``,
+...), images, and documents (the MIME types of the
 Interactions API's ``document`` content).  Every problem is found before anything is sent:
 no such file, a folder, unreadable, empty, an unsupported type, over the per-file cap.
 """
@@ -27,14 +28,18 @@ __all__ = ["FILE_TYPES", "FileAttachment", "file_attachment"]
 # Source and text types the API takes as text/plain (no more specific type is documented).
 # fmt: off
 _PLAIN_TEXT = (
-    ".txt", ".md", ".markdown", ".rst", ".log", ".tsv", ".json", ".jsonl", ".ipynb", ".yaml",
-    ".yml", ".toml", ".ini", ".cfg", ".ts", ".tsx", ".jsx", ".cpp", ".cc", ".cxx", ".hpp", ".c",
-    ".h", ".java", ".kt", ".scala", ".go", ".rs", ".rb", ".php", ".swift", ".cs", ".sql", ".sh",
-    ".r", ".jl", ".tex",
+    ".txt", ".rst", ".log", ".tsv", ".jsonl", ".ipynb", ".yaml", ".yml", ".toml", ".ini",
+    ".cfg", ".tsx", ".jsx", ".cpp", ".cc", ".cxx", ".hpp", ".c", ".h", ".java", ".kt", ".scala",
+    ".go", ".rs", ".rb", ".php", ".swift", ".cs", ".sql", ".sh", ".r", ".jl", ".tex",
 )
 # fmt: on
+#: The text types the Gemini API documents (each file goes with its own type).
 _TEXT_TYPES = {
     ".csv": "text/csv",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".json": "application/json",
+    ".ts": "text/x-typescript",
     ".py": "text/x-python",
     ".js": "text/javascript",
     ".html": "text/html",

@@ -25,6 +25,7 @@ from typing import Any
 from gemini_magic.api.sdk import types
 from gemini_magic.errors import HistoryError, UsageError
 from gemini_magic.settings import DEFAULT_CONVERSATION as DEFAULT_NAME
+from gemini_magic.text import newer_enums
 
 FORMAT = "gemini-magic-conversations"
 VERSION = 1
@@ -45,6 +46,10 @@ class Exchange:
     #: (the next turn names it as ``previous_interaction_id``).
     api: str = "generate_content"
     interaction_id: str | None = None
+    #: The files the turn attached that stand for a live object, as binding records
+    #: (``gemini_magic.answer.rebind.binding_record``): ``%gemini run`` on any later
+    #: answer binds them, as the sandbox keeps a conversation's files.
+    attached: list[dict[str, Any]] = field(default_factory=list)
     #: Stable identity, so two kernels writing one history file can merge their turns.
     id: str = field(default_factory=lambda: _new_id())
 
@@ -53,6 +58,7 @@ class Exchange:
             "id": self.id,
             "api": self.api,
             "interaction_id": self.interaction_id,
+            "attached": self.attached,
             "cell_id": self.cell_id,
             "prompt": self.prompt,
             "model_name": self.model_name,
@@ -64,9 +70,12 @@ class Exchange:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Exchange:
+        with newer_enums():  # a bash step's language
+            user = types.Content.model_validate(data["user"])
+            model = types.Content.model_validate(data["model"])
         return cls(
-            user=types.Content.model_validate(data["user"]),
-            model=types.Content.model_validate(data["model"]),
+            user=user,
+            model=model,
             prompt=str(data.get("prompt", "")),
             cell_id=data.get("cell_id"),
             model_name=str(data.get("model_name", "")),
@@ -74,6 +83,7 @@ class Exchange:
             created=float(data.get("created", 0.0)),
             api=str(data.get("api") or "generate_content"),
             interaction_id=data.get("interaction_id"),
+            attached=[dict(item) for item in data.get("attached") or [] if isinstance(item, dict)],
             id=str(data.get("id") or _legacy_id(data)),
         )
 

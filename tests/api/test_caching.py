@@ -268,3 +268,36 @@ def test_the_estimate_counts_text_csv_files_and_images():
     assert estimate_tokens(contents, lambda uri: 4000 if uri.endswith("f1") else 0) == 1200 + 258
     assert service_minimum("gemini-2.5-pro") == 4096
     assert service_minimum("gemini-2.5-flash") == 1024
+
+
+def test_store_false_sends_store_false_on_generate_content_and_makes_no_cache(ip, plain):
+    assert run_cell(ip, "%config GeminiMagics.store = False").success
+    ask(ip, "Summarise {big}.")
+    ask(ip, "Question 2?")
+    first, second = generate_requests(plain)
+    assert first.body["store"] is False and second.body["store"] is False
+    # A context cache would keep the conversation at Google: none is made.
+    assert not cache_requests(plain, "POST") and "cachedContent" not in second.body
+
+
+def test_store_true_leaves_the_services_default_on_generate_content(ip, plain):
+    ask(ip, "Hello.")
+    (request,) = generate_requests(plain)
+    assert "store" not in request.body
+
+
+def test_store_false_is_not_sent_to_vertex_ai_whose_sdk_refuses_the_field():
+    """The SDK raises ValueError for ``store`` in Vertex AI mode (it has no such storing)."""
+    from google import genai
+
+    from gemini_magic.api.content import GenerateContentBackend
+    from gemini_magic.inputs.prompt import prepare_prompt
+    from gemini_magic.settings import TurnSettings
+    from gemini_magic.state.conversation import ConversationStore
+
+    vertex = genai.Client(vertexai=True, project="p", location="us-central1")
+    store = ConversationStore()
+    backend = GenerateContentBackend(vertex, uploads=None, caches=None, store=store)
+    settings = TurnSettings(model="gemini-3.8-flash", store=False)
+    request = backend.build(prepare_prompt("Hello.", {}), store.get("default"), settings)
+    assert request.config.store is None

@@ -178,7 +178,7 @@ def test_thinking_level_and_summaries_reach_the_request(ix, emulator):
 def test_a_deprecated_temperature_is_sent_and_said_so(ix, emulator):
     run = run_cell(ix, "%%gemini -t 0.3\nHello.")
     assert run.success, run.error
-    assert "Temperature is deprecated on gemini-3.8-flash" in run.all_text()
+    assert "Temperature is ignored by the service on gemini-3.8-flash" in run.all_text()
     (request,) = interaction_requests(emulator)
     assert request.body["generation_config"]["temperature"] == 0.3
 

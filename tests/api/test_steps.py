@@ -8,7 +8,8 @@ import pytest
 from google.genai._gaos.types import interactions
 from google.genai._gaos.utils.serializers import unmarshal_json
 
-from gemini_magic.api.steps import StepReader, history_steps, model_steps
+from gemini_magic.api.blocks import history_steps, model_steps
+from gemini_magic.api.steps import StepReader
 from gemini_magic.display.stream import StreamView
 from gemini_magic.errors import GeminiAPIError
 

@@ -308,15 +308,22 @@ def test_code_that_does_not_parse_here_is_offered_as_it_ran(shell: Any) -> None:
     assert "does not parse" in usage_error(shell, "%gemini run")
 
 
-def test_after_earlier_turns_a_numbered_file_is_not_guessed(shell: Any) -> None:
-    """In turn 2 the sandbox's input_file_0.csv is turn 1's sales, not this turn's costs."""
+def test_after_earlier_turns_a_numbered_file_is_the_earlier_turns_file(shell: Any) -> None:
+    """In turn 2 the sandbox's input_file_0.csv is turn 1's sales (the sandbox keeps a
+    conversation's files, numbered across turns), and it is bound so."""
     ask(shell, "", "Please sum the amounts of {sales}.")
     shell.user_ns["costs"] = shell.user_ns["sales"].head(3)
     run = ask(shell, "", "Please compare the first file and {costs}.")
     assert "4 3" in run.all_text()  # in the sandbox, input_file_0.csv was sales
     code = shell.user_ns["_gemini"].runnable_code
-    assert code.startswith(f"{HEADER} costs.csv -> costs (the whole DataFrame)\n")
-    assert "left as is: input_file_0.csv" in code
+    assert code.startswith(
+        f"{HEADER} input_file_0.csv -> sales (the whole DataFrame); "
+        "costs.csv -> costs (the whole DataFrame)\n"
+    )
+    assert "left as is" not in code
+    ran = run_cell(shell, "%gemini run")
+    assert ran.success, ran.error
+    assert "4 3" in ran.stdout
 
 
 def test_the_note_says_when_the_code_replaced_the_attached_variable(shell: Any) -> None:

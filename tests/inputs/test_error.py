@@ -18,7 +18,7 @@ from gemini_magic.errors import GeminiAPIError, UsageError
 from gemini_magic.inputs.error import ErrorAttachment, LastError, last_error_from
 from gemini_magic.inputs.prompt import Limits, prepare_prompt
 from tests.helpers.magic import run_cell
-from tests.helpers.wire import inline_blobs, prompt_requests, user_blocks
+from tests.helpers.wire import media, prompt_requests
 
 
 @pytest.fixture
@@ -149,11 +149,9 @@ def test_error_attaches_the_last_exception_with_its_cell(any_api, emulator):
     assert run.success, run.error
     body = json.dumps(prompt_requests(emulator)[-1].body)
     request = prompt_requests(emulator)[-1]
-    sent = (
-        "".join(b.get("text", "") for b in user_blocks(request))
-        if "interactions" in (request.path)
-        else b"".join(inline_blobs(request.body, "text/plain")).decode()
-    )
+    ((mime, data),) = media(request)  # a file in the sandbox, on both APIs
+    sent = data.decode()
+    assert mime == "text/plain"
     assert "ZeroDivisionError" in sent and "return a / b" in sent
     assert "\x1b[" not in body  # no ANSI colours
 

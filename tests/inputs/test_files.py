@@ -21,7 +21,7 @@ from gemini_magic.inputs.images import ImageAttachment
 from gemini_magic.inputs.prompt import Limits, prepare_prompt
 from tests.helpers.inputs import only, png_bytes
 from tests.helpers.magic import run_cell
-from tests.helpers.wire import inline_blobs, media, prompt_requests, user_blocks
+from tests.helpers.wire import media, prompt_requests
 
 # --- files by Path and by -f --------------------------------------------------------------
 
@@ -34,7 +34,9 @@ from tests.helpers.wire import inline_blobs, media, prompt_requests, user_blocks
         ("main.cpp", "text/plain", "file"),
         ("page.html", "text/html", "file"),
         ("config.yaml", "text/plain", "file"),
-        ("data.JSON", "text/plain", "file"),
+        ("data.JSON", "application/json", "file"),
+        ("README.md", "text/markdown", "file"),
+        ("query.sql", "text/plain", "file"),
     ],
 )
 def test_a_path_to_a_text_file_attaches_its_bytes_under_its_name(
@@ -282,11 +284,8 @@ def test_a_path_to_a_text_file_sends_its_bytes_under_its_name(any_api, emulator,
     assert run_cell(any_api, "%%gemini\nCount the words in {notes}.").success
     body = json.dumps(prompt_requests(emulator)[-1].body)
     assert "notes.txt" in body
-    request = prompt_requests(emulator)[-1]
-    if "interactions" in request.path:  # no document type for text/plain: sent as text
-        assert any("alpha beta" in b.get("text", "") for b in user_blocks(request))
-    else:
-        assert inline_blobs(request.body, "text/plain") == [b"alpha beta\ngamma\n"]
+    # A file the sandbox can open, on both APIs (on Interactions a document).
+    assert media(prompt_requests(emulator)[-1]) == [("text/plain", b"alpha beta\ngamma\n")]
 
 
 def test_dash_f_attaches_a_file_relative_to_the_working_folder(any_api, emulator, tmp_path):

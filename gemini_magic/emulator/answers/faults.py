@@ -16,6 +16,9 @@ takes the first queued fault that applies to it.  Kinds:
                     ``MAX_TOKENS``) instead of ``STOP``.
 ``answer_as``       the usual reply, but answered by (and naming) another ``model``, as
                     the service does for a retired model it re-routes.
+``continuation``    Interactions only: the reply is past the per-request decode limit, so
+                    it comes in ``hops`` interactions (default 2), each but the last
+                    ending ``requires_continuation`` with a ``continuation_token``.
 ``expire_file``     immediate, not queued: the file ``name`` (or every uploaded file)
                     expires now, so later references get 403 as on the service.
 ``expire_cache``    immediate, not queued: the context cache ``name`` (or every cache)
@@ -47,6 +50,7 @@ INTERACT_MANAGE = "interact_manage"
 _ALL = frozenset({GENERATE, STREAM, FILES, CACHES, INTERACT, INTERACT_STREAM, INTERACT_MANAGE})
 _REPLIES = frozenset({GENERATE, STREAM, INTERACT, INTERACT_STREAM})
 _STREAMS = frozenset({STREAM, INTERACT_STREAM})
+_INTERACT_REPLIES = frozenset({INTERACT, INTERACT_STREAM})
 
 _KINDS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
     "status": (_ALL, {"code": None, "message": None, "retry_after": None}),
@@ -57,6 +61,7 @@ _KINDS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
     "huge": (_REPLIES, {"size": 2_000_000}),
     "finish": (_REPLIES, {"reason": "MAX_TOKENS"}),
     "answer_as": (_REPLIES, {"model": "gemini-2.5-flash-lite"}),
+    "continuation": (_INTERACT_REPLIES, {"hops": 2}),
 }
 IMMEDIATE_KINDS = frozenset({"expire_file", "expire_cache", "expire_interaction"})
 KINDS = frozenset(_KINDS) | IMMEDIATE_KINDS
@@ -102,6 +107,10 @@ def make_fault(kind: str, count: int = 1, **params: Any) -> Fault:
             raise ConfigurationError(f"Fault 'status' needs code=4xx or 5xx, got {code!r}.")
         if code == 429 and values["retry_after"] is None:
             values["retry_after"] = 1
+    if kind == "continuation" and (not isinstance(values["hops"], int) or values["hops"] < 2):
+        raise ConfigurationError(
+            f"Fault 'continuation' needs hops=2 or more, got {values['hops']!r}."
+        )
     try:
         pattern = re.compile(path) if path else None
     except re.error as exc:

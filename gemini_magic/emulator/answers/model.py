@@ -92,8 +92,11 @@ def _scripted(reply: ScriptedReply, sandbox: Sandbox, search: bool) -> Iterator[
                 yield {"searchCall": {"queries": found["queries"]}}
                 yield {"searchResult": {k: found[k] for k in ("suggestions", "sources")}}
                 sources = found["sources"]
-        elif "code" in part:
-            execution = yield from _execute(part["code"], sandbox)
+        elif "code" in part or "bash" in part:
+            if "code" in part:
+                execution = yield from _execute(part["code"], sandbox)
+            else:
+                execution = yield from _execute_shell(part["bash"], sandbox)
             # Only blank lines and the line end go: a table's first-line indent stays.
             output = execution.output.strip("\n").rstrip()
         elif "thought" in part:
@@ -112,6 +115,19 @@ def _execute(code: str, sandbox: Sandbox) -> Iterator[Part]:
     yield {"codeExecutionResult": {"outcome": execution.outcome, "output": execution.output}}
     for png in execution.figures:
         yield {"inlineData": {"mimeType": "image/png", "data": encode_base64(png)}}
+    return execution
+
+
+def _execute_shell(command: str, sandbox: Sandbox) -> Iterator[Part]:
+    """Yield a shell step and its result (a list of content blocks: the output as text,
+    each PNG the command wrote as an image); return the execution."""
+    yield {"executableCode": {"language": "BASH", "code": command}, "shell": True}
+    execution: Execution = sandbox.run(command, shell=True)
+    content: list[dict[str, str]] = [{"type": "text", "text": execution.output}]
+    for png in execution.figures:
+        content.append({"type": "image", "mime_type": "image/png", "data": encode_base64(png)})
+    result = {"outcome": execution.outcome, "output": execution.output}
+    yield {"codeExecutionResult": result, "shell": True, "content": content}
     return execution
 
 

@@ -11,6 +11,11 @@ The format (documented in this package's README)::
               print(math.factorial(10))
           - text: "The factorial of 10 is {output}."
 
+A ``bash`` part (``- bash: "ls -l"``) is a shell step, as the Interactions API's
+sandbox runs them (``code_execution_call`` with ``language: bash``): it runs in the
+same folder, and its result is a list of content blocks, its output as text and any
+PNG it wrote as an image.  generateContent has no shell steps: there it is left out.
+
 A ``thought`` part (``- thought: "I should use math.factorial."``) is a thought
 summary: a ``thought`` step on Interactions (its summary shown when asked for), a
 ``thought: true`` part on generateContent when the request asks for thoughts.
@@ -48,7 +53,7 @@ from gemini_magic.errors import ConfigurationError
 
 ENV_VAR = "GEMINI_EMULATOR_REPLIES"
 
-_PART_KINDS = frozenset({"text", "code", "thought", "search"})
+_PART_KINDS = frozenset({"text", "code", "bash", "thought", "search"})
 
 RepliesSource = str | os.PathLike[str] | list[Any] | dict[str, Any] | None
 
@@ -109,7 +114,7 @@ def _rule(rule: Any, where: str) -> ScriptedReply:
         if not (isinstance(part, dict) and len(part) == 1 and set(part) <= _PART_KINDS):
             raise ConfigurationError(
                 f"{where}, part {j}: each part is {{text: ...}}, {{code: ...}}, "
-                f"{{thought: ...}} or {{search: ...}}, got {part!r}."
+                f"{{bash: ...}}, {{thought: ...}} or {{search: ...}}, got {part!r}."
             )
         if "search" in part:
             checked.append({"search": _search(part["search"], f"{where}, part {j}")})

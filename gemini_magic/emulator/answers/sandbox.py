@@ -53,7 +53,14 @@ sys.stderr.flush()
 os._exit(status)
 """
 
-_EXTENSIONS = {"text/csv": ".csv", "text/plain": ".txt", "application/json": ".json"}
+_EXTENSIONS = {
+    "text/csv": ".csv",
+    "text/plain": ".txt",
+    "application/json": ".json",
+    "text/javascript": ".js",
+    "text/x-typescript": ".ts",
+    "text/rtf": ".rtf",
+}
 _SECRETS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 
@@ -115,8 +122,12 @@ class Sandbox:
                     (work / display).write_bytes(attachment.data)
         return self._root / "work"
 
-    def run(self, code: str) -> Execution:
-        """Run ``code`` to completion or to the deadline and report what happened."""
+    def run(self, code: str, *, shell: bool = False) -> Execution:
+        """Run ``code`` (Python, or with ``shell`` a bash command) to completion or to
+        the deadline and report what happened.
+
+        A shell command's figures are the PNG files it wrote into the folder.
+        """
         work = self.workdir
         figures = Path(tempfile.mkdtemp(prefix="figures-", dir=work.parent))
         code_file = figures.with_suffix(".py")
@@ -124,8 +135,14 @@ class Sandbox:
         env = {k: v for k, v in os.environ.items() if k not in _SECRETS}
         env["MPLBACKEND"] = "Agg"
         env["PYTHONIOENCODING"] = "utf-8"
+        before = set(work.glob("*.png"))
+        command = (
+            ["bash", "--noprofile", "--norc", "-c", code]
+            if shell
+            else [sys.executable, "-I", "-c", _RUNNER, str(code_file), str(figures)]
+        )
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _RUNNER, str(code_file), str(figures)],
+            command,
             cwd=work,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -146,7 +163,8 @@ class Sandbox:
         if timed_out:
             note = f"Execution exceeded the {self.timeout:g} s limit and was stopped.\n"
             return Execution(OUTCOME_DEADLINE_EXCEEDED, stdout + note)
-        pngs = [p.read_bytes() for p in sorted(figures.glob("figure_*.png"))]
+        made = sorted(set(work.glob("*.png")) - before) if shell else []
+        pngs = [p.read_bytes() for p in [*sorted(figures.glob("figure_*.png")), *made]]
         if process.returncode != 0:
             return Execution(OUTCOME_FAILED, stdout + err.decode("utf-8", errors="replace"))
         return Execution(OUTCOME_OK, stdout, pngs)

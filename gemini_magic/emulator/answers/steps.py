@@ -9,7 +9,8 @@ JSON answer, so a streamed and a plain answer always hold the same steps:
   asked for) and a ``thought_signature`` delta;
 * ``executableCode`` -> ``code_execution_call`` (id, ``arguments.code``, signature);
 * ``codeExecutionResult`` -> ``code_execution_result`` (``call_id``, ``result`` text,
-  ``is_error``, signature);
+  or for a shell step a list of text and image contents, sent with ``step.start``
+  since a delta's result is text only; ``is_error``, signature);
 * text and ``inlineData`` parts -> one ``model_output`` step, text in ``text`` deltas
   of a few words each, figures as ``image`` deltas (PNG, base64);
 * search parts -> ``google_search_call`` and ``google_search_result`` steps, and a
@@ -70,13 +71,14 @@ class StepWriter:
         elif "executableCode" in part:
             code = part["executableCode"]["code"]
             self._call_id = self._new_id("call", code)
-            arguments = {"code": code, "language": "python"}
+            language = str(part["executableCode"].get("language") or "PYTHON").lower()
+            arguments = {"code": code, "language": language}
             step = {"type": "code_execution_call", "id": self._call_id, "arguments": arguments}
         elif "codeExecutionResult" in part:
             result = part["codeExecutionResult"]
             failed = result["outcome"] != OUTCOME_OK
             step = {"type": "code_execution_result", "call_id": self._call_id}
-            step.update(result=result["output"], is_error=failed)
+            step.update(result=part.get("content") or result["output"], is_error=failed)
         elif "searchCall" in part:
             queries = list(part["searchCall"]["queries"])
             self._call_id = self._new_id("search", *queries)
@@ -149,6 +151,9 @@ def _stub(step: dict[str, Any]) -> dict[str, Any]:
     kind = step["type"]
     if kind == "user_input":
         return dict(step)  # a replayed input comes whole
+    if kind == "code_execution_result" and isinstance(step["result"], list):
+        # A delta's result is text only: a list of contents comes with the step.
+        return {"type": kind, "call_id": step["call_id"], "result": step["result"]}
     if kind not in _STUB:
         return {"type": kind}
     key, empty = _STUB[kind]
@@ -164,6 +169,15 @@ def _deltas(step: dict[str, Any]) -> list[dict[str, Any]]:
         return [*summaries, {"type": "thought_signature", "signature": step["signature"]}]
     if kind == "model_output":
         return [d for content in step.get("content", []) for d in content_deltas(content)]
+    if kind == "code_execution_result" and isinstance(step["result"], list):
+        return [
+            {
+                "type": kind,
+                "result": "",
+                "is_error": step["is_error"],
+                "signature": step["signature"],
+            }
+        ]
     return [{"type": kind, **{k: v for k, v in step.items() if k not in ("type", "id", "call_id")}}]
 
 

@@ -22,7 +22,7 @@ from gemini_magic.emulator.wire import codec as wire
 from gemini_magic.emulator.wire.codec import RequestError
 from gemini_magic.emulator.wire.tokens import count_tokens, usage_metadata
 
-THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH")
+THINKING_LEVELS = ("THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "XHIGH")
 
 MALFORMED = b'data: {"candidates": [{"content": \r\n\r\n'
 """The broken event of the ``malformed_event`` fault (not JSON)."""
@@ -33,6 +33,8 @@ def serve(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
     emulator = handler.emulator
     model, stream = route.group(2), route.group(3).startswith("stream")
     body = wire.request_body(handler.raw)
+    if not isinstance(body.get("store", False), bool):
+        raise wire.RequestError(400, "Invalid value at 'store': expected true or false.")
     cache = _cache_for(handler, model, body) if body.get("cachedContent") else None
     if cache is not None:
         cached_contents = cache.held.get("contents", [])
@@ -143,8 +145,10 @@ def _shown(
     parts: Iterator[dict[str, Any]], thoughts: bool, grounding: Grounding
 ) -> Iterator[dict[str, Any]]:
     """The parts generateContent shows: thoughts (signed) only when asked for; searches
-    go into ``grounding``."""
+    go into ``grounding``; shell steps (an Interactions API step) not at all."""
     for part in parts:
+        if part.get("shell"):
+            continue  # generateContent's sandbox runs Python only
         if "searchCall" in part:
             grounding.queries.extend(part["searchCall"]["queries"])
         elif "searchResult" in part:

@@ -8,22 +8,25 @@ or with ``stream=true`` the stored interaction replayed as a stream),
 
 The reply comes from the same model and sandbox as generateContent: the request's
 steps (after the stored chain its ``previous_interaction_id`` names) are read as
-generateContent contents, and the model's parts are written as steps.
+generateContent contents, and the model's parts are written as steps.  A reply past
+the decode limit (the ``continuation`` fault) comes in hops: each but the last ends
+``requires_continuation`` with a ``continuation_token`` that the next create redeems.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gemini_magic.emulator.answers.faults import Fault
 from gemini_magic.emulator.answers.model import reply_for
 from gemini_magic.emulator.answers.steps import Event, StepWriter, step_events
 from gemini_magic.emulator.http.exchange import Exchange
-from gemini_magic.emulator.store.interactions import StoredInteraction, owner_of
+from gemini_magic.emulator.store.interactions import PendingHops, StoredInteraction, owner_of
 from gemini_magic.emulator.wire import codec as wire
 from gemini_magic.emulator.wire.codec import RequestError
 from gemini_magic.emulator.wire.interactions import CreateRequest, as_contents, parse_create
@@ -68,6 +71,9 @@ def serve(handler: Exchange, route: re.Match[str], fault: Fault | None) -> None:
 
 
 def _create(handler: Exchange, request: CreateRequest, fault: Fault | None) -> None:
+    if request.continuation_token is not None:
+        _continue(handler, request, fault)
+        return
     emulator = handler.emulator
     store, owner = emulator.interactions, owner_of(handler.api_key)
     previous = request.previous_interaction_id
@@ -91,16 +97,89 @@ def _create(handler: Exchange, request: CreateRequest, fault: Fault | None) -> N
     turn = _Turn(
         interaction, StepWriter(interaction.interaction_id, request.thinking_summaries), fault
     )
+    with reply_for(model_request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
+        if fault is not None and fault.kind == "continuation":
+            first, *rest = split_hops(list(made), int(fault.params["hops"]))
+            made = iter(first)
+            if rest:
+                pending = PendingHops(
+                    owner, "", request.store, answered, tuple(rest), model_request
+                )
+                interaction.continuation_token = store.issue(
+                    replace(pending, issuer=interaction.interaction_id)
+                )
+        _answer(handler, turn, made, model_request, request.stream)
+
+
+def _continue(handler: Exchange, request: CreateRequest, fault: Fault | None) -> None:
+    """A continuation hop: the next piece of an answer cut at the decode limit.
+
+    As the service checks it: a token of a stored interaction comes with that
+    interaction as ``previous_interaction_id`` and no input (the service has it); with
+    ``store: false`` the input is sent again.
+    """
+    store, owner = handler.emulator.interactions, owner_of(handler.api_key)
+    pending = store.redeem(str(request.continuation_token), owner)
+    if pending.stored and request.previous_interaction_id != pending.issuer:
+        raise RequestError(
+            400,
+            f"This continuation_token was issued by interaction {pending.issuer!r}: "
+            "send that id as previous_interaction_id.",
+        )
+    if pending.stored and request.steps:
+        raise RequestError(400, "'input' must be left out when continuing a stored interaction.")
+    if not pending.stored and not request.steps:
+        raise RequestError(400, "'input' is required: with store=false a continuation re-sends it.")
+    previous = request.previous_interaction_id if pending.stored else None
+    interaction = StoredInteraction(
+        store.new_id(), owner, pending.model, [], previous_interaction_id=previous
+    )
+    if request.store:
+        store.add(interaction)
+    first, *rest = pending.hops
+    if rest:
+        later = replace(pending, issuer=interaction.interaction_id, hops=tuple(rest))
+        interaction.continuation_token = store.issue(later)
+    writer = StepWriter(interaction.interaction_id, request.thinking_summaries)
+    turn = _Turn(interaction, writer, fault)
+    _answer(handler, turn, iter(first), pending.context, request.stream)
+
+
+def split_hops(parts: list[dict[str, Any]], hops: int) -> list[tuple[dict[str, Any], ...]]:
+    """A reply's parts as ``hops`` pieces (fewer for a short reply), cut as the decode
+    limit cuts: a text at the end of a piece is cut between words, and the next piece
+    goes on with the rest of it."""
+    size = max(1, -(-len(parts) // hops))
+    pieces = [list(parts[i : i + size]) for i in range(0, len(parts), size)]
+    for before, after in itertools.pairwise(pieces):
+        last = before[-1]
+        text = last.get("text") if not last.get("thought") else None
+        cut = text.rfind(" ", 0, len(text) // 2 + 1) if text else -1
+        if text and cut > 0:
+            head = {k: v for k, v in last.items() if k != "citations"}
+            before[-1] = {**head, "text": text[:cut]}
+            after.insert(0, {**head, "text": text[cut:]})
+    return [tuple(piece) for piece in pieces]
+
+
+def _answer(
+    handler: Exchange,
+    turn: _Turn,
+    made: Iterator[dict[str, Any]],
+    model_request: wire.GenerateRequest,
+    stream: bool,
+) -> None:
+    """Answer one create with ``made``'s parts: streamed, or whole as JSON."""
+    interaction = turn.interaction
     try:
-        with reply_for(model_request, emulator.replies_rules, emulator.exec_timeout, fault) as made:
-            if request.stream:
-                _stream(handler, turn, made, model_request)
-                return
-            for part in made:
-                if not turn.take(part):
-                    break
+        if stream:
+            _stream(handler, turn, made, model_request)
+            return
+        for part in made:
+            if not turn.take(part):
+                break
         turn.finish(model_request)
-        if fault and fault.kind == "drop":
+        if turn.fault and turn.fault.kind == "drop":
             handler.send_half_and_drop(interaction.resource())
         handler.send_json(200, interaction.resource())
     except BaseException:
@@ -137,7 +216,10 @@ class _Turn:
         interaction.usage = interaction_usage(model_request, self.parts)
         if interaction.status == "in_progress":
             finish = self.fault is not None and self.fault.kind == "finish"
-            interaction.set_status("incomplete" if finish else "completed")
+            if interaction.continuation_token:
+                interaction.set_status("requires_continuation")
+            else:
+                interaction.set_status("incomplete" if finish else "completed")
 
 
 def _stream(
@@ -188,8 +270,11 @@ def _replay(handler: Exchange, interaction: StoredInteraction) -> None:
 
 
 def _status_update(interaction: StoredInteraction) -> Event:
-    return {
+    event: Event = {
         "event_type": "interaction.status_update",
         "interaction_id": interaction.interaction_id,
         "status": interaction.status,
     }
+    if interaction.status == "requires_continuation":
+        event["continuation_token"] = interaction.continuation_token
+    return event

@@ -21,6 +21,10 @@ from gemini_magic.emulator.wire.tokens import count_tokens
 #: The models ``GET models`` lists (current ones first); generation answers for any name.
 LISTED_MODELS = (
     "gemini-3.8-flash",
+    "gemini-4-argon",
+    "gemini-4-hydrogen",
+    "gemini-4-neon",
+    "gemini-4-carbon",
     "gemini-3.5-flash",
     "gemini-3.1-pro-preview",
     "gemini-2.5-flash",

@@ -5,6 +5,10 @@ the key).  ``previous_interaction_id`` names the interaction a new one continues
 chain, oldest first, is the new one's context.  An interaction of another key, one that
 expired (:meth:`InteractionStore.expire`) or was deleted, or one created with
 ``store: false`` is answered as unknown: 404 ``not_found``.
+
+An answer past the per-request decode limit is served in hops: the service keeps the
+rest of it under a ``continuation_token`` (:class:`PendingHops`), which the next hop
+redeems; a token this key was not given is 400 ``invalid_request``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class StoredInteraction:
     """The steps the model produced."""
     status: str = "in_progress"
     usage: dict[str, Any] = field(default_factory=dict)
+    continuation_token: str | None = None
+    """Set when the answer goes on in another hop (status ``requires_continuation``)."""
     created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     updated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -62,6 +68,8 @@ class StoredInteraction:
             body["usage"] = self.usage
         if self.previous_interaction_id:
             body["previous_interaction_id"] = self.previous_interaction_id
+        if self.continuation_token:
+            body["continuation_token"] = self.continuation_token
         return body
 
     def summary(self) -> dict[str, Any]:
@@ -80,12 +88,50 @@ def not_found(interaction_id: str) -> RequestError:
     return RequestError(404, f"Interaction {interaction_id!r} was not found.")
 
 
+@dataclass(frozen=True)
+class PendingHops:
+    """The rest of an answer past the decode limit, kept for the hops that follow.
+
+    ``issuer`` is the interaction that handed out the token: a stored one must be
+    named as the next hop's ``previous_interaction_id`` (and the input left out); with
+    ``store: false`` nothing is kept, so the hop sends the input again.
+    """
+
+    owner: str
+    issuer: str
+    stored: bool
+    model: str
+    hops: tuple[tuple[dict[str, Any], ...], ...]
+    """The parts each remaining hop answers with, in order."""
+    context: Any = None
+    """What the reply was made for (the hops bill its input again)."""
+
+
 class InteractionStore(KeyedStore[StoredInteraction]):
     """The stored interactions, safe to use from the server's threads."""
 
     def __init__(self, mark: str) -> None:
         super().__init__()
         self._mark = mark
+        self._pending: dict[str, PendingHops] = {}
+
+    def issue(self, pending: PendingHops) -> str:
+        """A fresh ``continuation_token`` for the rest of an answer."""
+        token = f"ct_{uuid.uuid4().hex}"
+        with self._lock:
+            self._pending[token] = pending
+        return token
+
+    def redeem(self, token: str, owner: str) -> PendingHops:
+        """What a token continues; 400 when this key was not given it.
+
+        A token stays valid (a hop whose stream dropped may be asked for again).
+        """
+        with self._lock:
+            found = self._pending.get(token)
+        if found is None or found.owner != owner:
+            raise RequestError(400, f"Invalid continuation_token {token!r}.")
+        return found
 
     def new_id(self) -> str:
         """A fresh id that carries the emulator's mark (``v1_<mark>_<hex>``)."""

@@ -62,6 +62,8 @@ class CreateRequest:
     steps: list[dict[str, Any]]
     """The new input as steps (a string or content blocks become one ``user_input``)."""
     previous_interaction_id: str | None = None
+    continuation_token: str | None = None
+    """Set on a continuation hop: the rest of an answer cut at the decode limit."""
     store: bool = True
     stream: bool = False
     system_instruction: str | None = None
@@ -77,7 +79,10 @@ def parse_create(raw: bytes) -> CreateRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise RequestError(400, "'model' is required (an agent is not emulated).")
-    if "input" not in body:
+    token = body.get("continuation_token")
+    if token is not None and not (isinstance(token, str) and token):
+        raise RequestError(400, "'continuation_token' must be a non-empty string.")
+    if "input" not in body and token is None:
         raise RequestError(400, "'input' is required.")
     config = body.get("generation_config") or {}
     if not isinstance(config, dict):
@@ -95,8 +100,9 @@ def parse_create(raw: bytes) -> CreateRequest:
         raise RequestError(400, "'store' must be true or false.")
     return CreateRequest(
         model=model,
-        steps=input_steps(body["input"]),
+        steps=input_steps(body["input"]) if "input" in body else [],
         previous_interaction_id=previous or None,
+        continuation_token=token,
         store=store,
         stream=body.get("stream") is True,
         system_instruction=system,
@@ -212,13 +218,22 @@ def _parts(step: dict[str, Any]) -> list[dict[str, Any]]:
         return [{"text": summary, "thought": True, "thoughtSignature": step.get("signature", "")}]
     if kind == "code_execution_call":
         arguments = step.get("arguments") or {}
-        return [{"executableCode": {"language": "PYTHON", "code": str(arguments.get("code"))}}]
+        language = str(arguments.get("language") or "python").upper()
+        return [{"executableCode": {"language": language, "code": str(arguments.get("code"))}}]
     if kind == "code_execution_result":
-        result = step.get("result")
-        output = result if isinstance(result, str) else str(result or "")
+        output = result_text(step.get("result"))
         outcome = "OUTCOME_FAILED" if step.get("is_error") else "OUTCOME_OK"
         return [{"codeExecutionResult": {"outcome": outcome, "output": output}}]
     return []  # search steps: their queries and sources were for the model's answer
+
+
+def result_text(result: Any) -> str:
+    """A result's output: a string, or the text of a list of content blocks."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, list):
+        return "".join(str(c.get("text", "")) for c in result if isinstance(c, dict))
+    return str(result or "")
 
 
 def _content_part(content: dict[str, Any]) -> dict[str, Any]:
