@@ -4,6 +4,10 @@ Load it with ``%load_ext gemini_magic``.  That registers the ``%%gemini`` cell m
 and the ``%gemini`` line magic.  Loading is deliberately light: the Gemini SDK,
 pandas and pyarrow are imported by a background warm-up it starts
 (``gemini_magic.warmup``), not while ``%load_ext`` runs.
+
+The names users keep are importable from here, whichever subpackage holds them:
+``from gemini_magic import GeminiMagics, GeminiResponse, GeminiMagicError``.  They are
+looked up on first use (PEP 562), so ``import gemini_magic`` stays as light as before.
 """
 
 from __future__ import annotations
@@ -14,7 +18,33 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+#: Public name -> the module that holds it (imported when the name is first read).
+_PUBLIC = {
+    "GeminiMagics": "gemini_magic.magics",
+    "GeminiResponse": "gemini_magic.answer.response",
+    "GeminiMagicError": "gemini_magic.errors",
+    "UsageError": "gemini_magic.errors",
+    "ReferenceNotFound": "gemini_magic.errors",
+    "AttachmentError": "gemini_magic.errors",
+    "FileAttachmentError": "gemini_magic.errors",
+    "ConfigurationError": "gemini_magic.errors",
+    "HistoryError": "gemini_magic.errors",
+    "GeminiAPIError": "gemini_magic.errors",
+    "GeminiTimeoutError": "gemini_magic.errors",
+    "GeminiConnectionError": "gemini_magic.errors",
+    "CodeFailed": "gemini_magic.errors",
+}
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_PUBLIC]
+
+
+def __getattr__(name: str) -> object:
+    """``gemini_magic.GeminiResponse`` and the rest of ``_PUBLIC``, imported on first use."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'gemini_magic' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(_PUBLIC[name]), name)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -311,6 +311,14 @@ def test_the_public_imports_keep_working():
     assert callable(gemini_magic.load_ipython_extension)
     assert callable(gemini_magic.unload_ipython_extension)
     assert GeminiMagics.__name__ == "GeminiMagics" and GeminiResponse.__name__ == "GeminiResponse"
+    # The stable spelling: every public class from the package itself.
+    assert (
+        gemini_magic.GeminiResponse is GeminiResponse and gemini_magic.GeminiMagics is GeminiMagics
+    )
+    for name in gemini_magic.__all__:
+        assert getattr(gemini_magic, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'response'"):
+        gemini_magic.__getattr__("response")
     for error in ("GeminiMagicError", "UsageError", "GeminiAPIError", "ConfigurationError"):
         assert issubclass(getattr(errors, error), Exception)
     for command in (["gemini_magic.kernel", "install", "--help"], ["gemini_magic.emulator", "-h"]):
