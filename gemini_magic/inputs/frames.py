@@ -309,7 +309,10 @@ def _check_polars_columns(name: str, frame: Any) -> None:
 def _polars_csv(frame: Any, name: str) -> bytes:
     import polars as pl
 
+    # A one-column file must not write a missing value as an empty line: read_csv skips
+    # blank lines, losing the row.  Quoted empty text reads back as missing (NaN) too.
+    null_value = '""' if frame.width == 1 else ""
     try:
-        return frame.write_csv().encode("utf-8")
+        return frame.write_csv(null_value=null_value).encode("utf-8")
     except pl.exceptions.PolarsError as error:
         raise AttachmentError(f"`{name}` cannot be written as CSV: {error}") from error

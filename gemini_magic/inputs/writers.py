@@ -9,6 +9,7 @@ functions: this module is only reached once a frame has been recognised.
 
 from __future__ import annotations
 
+import csv
 import re
 from typing import Any
 
@@ -60,16 +61,46 @@ def pandas_csv(table: Any) -> tuple[bytes, str]:
     pyarrow's writer is several times faster; it is used only where its text parses back
     (``pandas.read_csv``) to the same values as ``DataFrame.to_csv``'s text.
     """
-    if _arrow_can_write(table):
+    blank_rows = table.shape[1] == 1 and _has_blank_cells(table.iloc[:, 0])
+    if not blank_rows and _arrow_can_write(table):
         import pyarrow as pa
 
         try:
             return _arrow_csv(table), "pyarrow"
         except (pa.ArrowException, UnicodeEncodeError):
             pass  # a value pyarrow cannot convert after all: to_csv writes anything
+    # ``read_csv`` skips blank lines, so in a one-column file a missing value or an empty
+    # string written bare would drop its row; and Python's csv module quotes only the
+    # line terminator's characters, so a bare "\r" would end a row.  Quoting every
+    # non-number writes both as quoted text ("" for a missing value), which reads back.
+    quoting = csv.QUOTE_NONNUMERIC if blank_rows or _has_carriage_return(table) else None
+    text = table.to_csv(index=False, lineterminator="\n", quoting=quoting)
     # Lone surrogates (from badly decoded bytes) cannot be UTF-8: shown as \udcxx escapes.
-    text = table.to_csv(index=False, lineterminator="\n")
     return text.encode("utf-8", errors="backslashreplace"), "pandas"
+
+
+def _has_blank_cells(column: Any) -> bool:
+    """Whether a column holds a missing value or an empty string (a blank line alone)."""
+    if column.isna().any():
+        return True
+    return _text_cells(column).eq("").any()
+
+
+def _has_carriage_return(table: Any) -> bool:
+    return any(
+        _text_cells(column).str.contains("\r", regex=False).any() for _, column in table.items()
+    )
+
+
+def _text_cells(column: Any) -> Any:
+    """A column's cells as text, as ``to_csv`` writes them; empty for non-text columns."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.cat.categories.to_series()
+    elif column.dtype.kind != "O" and not isinstance(column.dtype, pd.StringDtype):
+        return pd.Series([], dtype=str)
+    return column.dropna().map(str)
 
 
 def _arrow_can_write(table: Any) -> bool:
