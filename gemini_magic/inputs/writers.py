@@ -13,12 +13,24 @@ import csv
 import re
 from typing import Any
 
-__all__ = ["csv_table", "index_carries_information", "pandas_csv"]
+__all__ = [
+    "NA_WORDS",
+    "blank_cells",
+    "by_to_csv",
+    "csv_table",
+    "index_carries_information",
+    "pandas_csv",
+]
 
 # Characters that force pyarrow to quote string values.
 _STRUCTURAL = r'[,"\r\n]'
 
 _MASKED_DTYPE = re.compile(r"U?Int(8|16|32|64)|Float(32|64)|boolean")
+
+#: The texts ``pandas.read_csv`` loads as missing values by default (its documented list).
+NA_WORDS = frozenset(
+    ["#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+)
 
 
 def index_carries_information(index: Any) -> bool:
@@ -71,12 +83,33 @@ def pandas_csv(table: Any) -> tuple[bytes, str]:
             pass  # a value pyarrow cannot convert after all: to_csv writes anything
     # ``read_csv`` skips blank lines, so in a one-column file a missing value or an empty
     # string written bare would drop its row; and Python's csv module quotes only the
-    # line terminator's characters, so a bare "\r" would end a row.  Quoting every
-    # non-number writes both as quoted text ("" for a missing value), which reads back.
-    quoting = csv.QUOTE_NONNUMERIC if blank_rows or _has_carriage_return(table) else None
+    # line terminator's characters, so a bare "\r" would end a row: see by_to_csv.
+    return by_to_csv(table, quote_text=blank_rows), "pandas"
+
+
+def by_to_csv(table: Any, *, quote_text: bool = False) -> bytes:
+    """``DataFrame.to_csv``'s text of a prepared table, which reads back whatever it holds.
+
+    Quoting every non-number (``quote_text``, and whenever a cell holds a "\r") writes a
+    missing value as ``""`` and keeps a carriage return inside its quoted cell.
+    """
+    quoting = csv.QUOTE_NONNUMERIC if quote_text or _has_carriage_return(table) else None
     text = table.to_csv(index=False, lineterminator="\n", quoting=quoting)
     # Lone surrogates (from badly decoded bytes) cannot be UTF-8: shown as \udcxx escapes.
-    return text.encode("utf-8", errors="backslashreplace"), "pandas"
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+def blank_cells(table: Any) -> tuple[bool, bool]:
+    """Whether the table holds missing values or empty strings (both written as empty
+    fields, which ``read_csv`` loads as NaN), and whether a text cell is one of the
+    :data:`NA_WORDS` (which ``read_csv`` also loads as NaN unless told not to)."""
+    missing = bool(table.isna().to_numpy().any())
+    words = False
+    for _, column in table.items():
+        text = _text_cells(column)
+        missing = missing or bool(text.eq("").any())
+        words = words or bool(text.isin(NA_WORDS).any())
+    return missing, words
 
 
 def _has_blank_cells(column: Any) -> bool:
@@ -87,7 +120,7 @@ def _has_blank_cells(column: Any) -> bool:
 
 
 def _has_carriage_return(table: Any) -> bool:
-    return any(
+    return any("\r" in str(name) for name in table.columns) or any(
         _text_cells(column).str.contains("\r", regex=False).any() for _, column in table.items()
     )
 
@@ -100,7 +133,7 @@ def _text_cells(column: Any) -> Any:
         column = column.cat.categories.to_series()
     elif column.dtype.kind != "O" and not isinstance(column.dtype, pd.StringDtype):
         return pd.Series([], dtype=str)
-    return column.dropna().map(str)
+    return column.dropna().map(str).astype(object)
 
 
 def _arrow_can_write(table: Any) -> bool:
@@ -163,7 +196,11 @@ def _arrow_csv(table: Any) -> bytes:
     import pyarrow.csv as pacsv
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    quoting = "none"
+    # pyarrow quotes the header only with the strings; an empty name alone would be a
+    # blank line, which read_csv skips.
+    names = [str(name) for name in table.columns]
+    needed = any(name == "" or re.search(_STRUCTURAL, name) for name in names)
+    quoting = "needed" if needed else "none"
     for i, field in enumerate(arrow.schema):
         column = arrow.column(i)
         if pa.types.is_timestamp(field.type):
