@@ -16,6 +16,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from gemini_magic.api.backend import OnPart
+from gemini_magic.api.signatures import signature_bytes, signature_text
 from gemini_magic.display.grounding import Grounding
 from gemini_magic.errors import GeminiAPIError
 from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, enum_text
@@ -31,15 +32,6 @@ _FINISH = {
     "budget_exceeded": "MAX_TOKENS",
     "cancelled": "CANCELLED",
 }
-
-
-def _signature(value: str | None) -> bytes | None:
-    """A step's signature (base64 text) as the bytes a Part carries."""
-    return base64.b64decode(value) if value else None
-
-
-def _signature_text(value: bytes | None) -> str | None:
-    return base64.b64encode(value).decode("ascii") if value else None
 
 
 def usage_metadata(usage: Any) -> types.GenerateContentResponseUsageMetadata | None:
@@ -71,6 +63,7 @@ class StepReader:
         self.grounding = Grounding()
         self._steps: dict[int, Any] = {}
         self._pending: dict[int, dict[str, Any]] = {}
+        self._unknown_deltas: dict[str, None] = {}  # named once by finish(), not mid-text
 
     # --- streamed events -----------------------------------------------------------
 
@@ -171,7 +164,7 @@ class StepReader:
         elif kind == "text_annotation_delta":
             self._citations(delta.annotations)
         elif kind != "arguments_delta":
-            self._emit_unknown(f"delta {_raw_type(delta)}")
+            self._unknown_deltas[f"delta {_raw_type(delta)}"] = None
 
     def _stop(self, index: int) -> None:
         from google.genai import types
@@ -181,7 +174,7 @@ class StepReader:
         kind = getattr(step, "type", None)
         if pending is None:
             return
-        signature = _signature(pending.get("signature"))
+        signature = signature_bytes(pending.get("signature"))
         if kind == "thought" and signature:
             self._emit(types.Part(thought=True, text="", thought_signature=signature))
         elif kind == "code_execution_call":
@@ -193,6 +186,12 @@ class StepReader:
                 outcome=outcome, output=pending["result"], id=pending["call_id"]
             )
             self._emit(types.Part(code_execution_result=result, thought_signature=signature))
+
+    def finish(self) -> None:
+        """End the answer: name each kind of delta this version could not show, once."""
+        unknown, self._unknown_deltas = self._unknown_deltas, {}
+        for what in unknown:
+            self._emit_unknown(what)
 
     # --- a finished interaction (stream=False) -------------------------------------
 
@@ -244,8 +243,11 @@ class StepReader:
     def _image(self, data: str | None, mime_type: Any) -> None:
         from google.genai import types
 
-        blob = types.Blob(data=base64.b64decode(data or ""), mime_type=enum_text(mime_type))
-        self._emit(types.Part(inline_data=blob))
+        try:
+            raw = base64.b64decode(data or "")
+        except ValueError as error:  # binascii.Error: not base64 after all
+            raise GeminiAPIError("Gemini sent an image that could not be decoded.") from error
+        self._emit(types.Part(inline_data=types.Blob(data=raw, mime_type=enum_text(mime_type))))
 
     def _emit_unknown(self, what: str) -> None:
         from google.genai import types
@@ -359,7 +361,7 @@ def model_steps(content: types.Content) -> list[dict[str, Any]]:
             output.clear()
 
     for part in content.parts or []:
-        signature = _signature_text(part.thought_signature)
+        signature = signature_text(part.thought_signature)
         if part.thought:
             flush()
             step: dict[str, Any] = {"type": "thought"}
