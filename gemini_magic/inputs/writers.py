@@ -63,11 +63,28 @@ def csv_table(obj: Any, *, name: str, keep_index: bool) -> tuple[Any, int]:
         frame = frame.reset_index(allow_duplicates=True)
     else:
         frame = frame.copy(deep=False)
+    for position, (_, column) in enumerate(frame.items()):
+        if _has_second_offsets(column):
+            frame.isetitem(position, column.dt.tz_convert("UTC"))
     if frame.columns.nlevels > 1:
         frame.columns = ["_".join(str(p) for p in label if str(p) != "") for label in frame.columns]
     else:
         frame.columns = [str(label) for label in frame.columns]
     return frame, index_columns
+
+
+def _has_second_offsets(column: Any) -> bool:
+    """Whether a zoned date column holds an offset of whole seconds (a zone's local mean
+    time before 1900 or so: ``+00:09:21``), which ``to_csv`` writes and no parser reads;
+    such a column goes in UTC, which its declared type then says."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(column.dtype, pd.DatetimeTZDtype):
+        return False
+    wall = column.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    utc = column.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return bool(((wall - utc) % 60_000_000_000).any())
 
 
 def pandas_csv(table: Any) -> tuple[bytes, str]:
