@@ -57,19 +57,21 @@ def csv_table(obj: Any, *, name: str, keep_index: bool) -> tuple[Any, int]:
     header row, because a multi-row header is misread by a plain ``read_csv``.
     """
     frame = obj.to_frame(name=obj.name if obj.name is not None else name) if obj.ndim == 1 else obj
-    index_columns = 0
-    if keep_index:
-        index_columns = frame.index.nlevels
-        frame = frame.reset_index(allow_duplicates=True)
-    else:
-        frame = frame.copy(deep=False)
-    for position, (_, column) in enumerate(frame.items()):
-        if _has_second_offsets(column):
-            frame.isetitem(position, column.dt.tz_convert("UTC"))
+    frame = frame.copy(deep=False)
+    # Labels become text before the index joins the columns: pandas cannot insert some
+    # labels among others (a float index name among integer column labels raises).
     if frame.columns.nlevels > 1:
         frame.columns = ["_".join(str(p) for p in label if str(p) != "") for label in frame.columns]
     else:
         frame.columns = [str(label) for label in frame.columns]
+    index_columns = 0
+    if keep_index:
+        index_columns = frame.index.nlevels
+        frame.index = frame.index.set_names([n if n is None else str(n) for n in frame.index.names])
+        frame = frame.reset_index(allow_duplicates=True)
+    for position, (_, column) in enumerate(frame.items()):
+        if _has_second_offsets(column):
+            frame.isetitem(position, column.dt.tz_convert("UTC"))
     return frame, index_columns
 
 
@@ -151,9 +153,15 @@ def _text_cells(column: Any) -> Any:
 
     if isinstance(column.dtype, pd.CategoricalDtype):
         column = column.cat.categories.to_series()
-    elif column.dtype.kind != "O" and not isinstance(column.dtype, pd.StringDtype):
-        return pd.Series([], dtype=str)
-    return column.dropna().map(str).astype(object)
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.dropna()
+    if column.dtype.kind != "O":
+        return pd.Series([], dtype=object)
+    cells = column.dropna()
+    if pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty"):
+        return cells
+    # Mixed objects: their str(), kept as Python objects (it may hold lone surrogates).
+    return pd.Series([str(cell) for cell in cells], dtype=object)
 
 
 def _arrow_can_write(table: Any) -> bool:

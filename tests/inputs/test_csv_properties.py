@@ -335,3 +335,17 @@ def test_a_bare_carriage_return_stays_inside_its_cell() -> None:
         read = pd.read_csv(io.BytesIO(data))
         assert read.shape == (2, 2)
         assert read["note"].tolist() == ["one\rtwo", "three"]
+
+
+def test_a_float_index_name_among_integer_column_labels_is_written() -> None:
+    frame = pd.DataFrame({0: [0, 0], 1: [0, 0]}, index=pd.RangeIndex(2, name=1.8e19))
+    read = pd.read_csv(io.BytesIO(_encode(frame).data))
+    assert read.columns.tolist() == ["1.8e+19", "0", "1"]
+    assert read.shape == (2, 3)
+
+
+def test_a_zoned_date_with_a_local_mean_time_offset_reads_back() -> None:
+    when = pd.Timestamp("1911-01-01 00:09:21", tz="UTC").tz_convert("Europe/Paris")
+    frame = pd.DataFrame({"t": [when, when], "n": [1, 2]})
+    read = pd.read_csv(io.BytesIO(_encode(frame).data))
+    assert (pd.to_datetime(read["t"]) == when).all()
