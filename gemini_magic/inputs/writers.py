@@ -224,11 +224,7 @@ def _arrow_csv(table: Any) -> bytes:
     import pyarrow.csv as pacsv
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    # pyarrow quotes the header only with the strings; an empty name alone would be a
-    # blank line, which read_csv skips.
-    names = [str(name) for name in table.columns]
-    needed = any(name == "" or re.search(_STRUCTURAL, name) for name in names)
-    quoting = "needed" if needed else "none"
+    quoting = "none"  # of the values: pyarrow always quotes the header
     for i, field in enumerate(arrow.schema):
         column = arrow.column(i)
         if pa.types.is_timestamp(field.type):
