@@ -86,7 +86,9 @@ def test_a_prompt_attaches_only_what_it_names_or_fails_with_our_error(template: 
     except GeminiMagicError:
         return
     # Every attachment is a value one of the template's own references names.
-    named = {m.strip() for m in re.findall(r"(?<!\{)\{([^{}\n]*)\}", template)}
+    # Scanned as the docs define it: `{{` and `}}` are literal, `{...}` on a line names.
+    tokens = re.finditer(r"\{\{|\}\}|\{([^{}\n]*)\}|[{}]", template)
+    named = {m.group(1).strip() for m in tokens if m.group(1) is not None}
     for attachment in prepared.attachments:
         assert attachment.name in named, (attachment.name, template)
     assert "sent unless named" not in prepared.text or "{secret" in template.replace(" ", "")
