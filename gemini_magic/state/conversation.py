@@ -73,14 +73,22 @@ class Exchange:
             user=types.Content.model_validate(data["user"]),
             model=types.Content.model_validate(data["model"]),
             prompt=str(data.get("prompt", "")),
-            cell_id=data.get("cell_id"),
+            cell_id=_optional_text(data, "cell_id"),
             model_name=str(data.get("model_name", "")),
             usage={str(k): int(v) for k, v in (data.get("usage") or {}).items()},
             created=float(data.get("created", 0.0)),
             api=str(data.get("api") or "generate_content"),
-            interaction_id=data.get("interaction_id"),
+            interaction_id=_optional_text(data, "interaction_id"),
             id=str(data.get("id") or _legacy_id(data)),
         )
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    """A field that is text or absent; anything else is a damaged file (ValueError)."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{key} is {type(value).__name__}, not text")
+    return value
 
 
 def _new_id() -> str:
@@ -215,7 +223,7 @@ class ConversationStore:
                 store.conversations[name] = Conversation(
                     name, [Exchange.from_json(e) for e in exchanges]
                 )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise HistoryError(f"{source} is damaged: {exc}") from None
         return store
 
@@ -261,6 +269,8 @@ class ConversationStore:
             raise HistoryError(
                 f"{source} is not valid JSON ({exc.msg}, line {exc.lineno})."
             ) from None
+        except RecursionError:
+            raise HistoryError(f"{source} is nested too deeply to be a history file.") from None
         return cls.from_json(data, source=str(source))
 
     # --- reading it ---------------------------------------------------------------
