@@ -113,9 +113,13 @@ def by_to_csv(table: Any, *, quote_text: bool = False) -> bytes:
     """``DataFrame.to_csv``'s text of a prepared table, which reads back whatever it holds.
 
     Quoting every non-number (``quote_text``, and whenever a cell holds a "\r") writes a
-    missing value as ``""`` and keeps a carriage return inside its quoted cell.
+    missing value as ``""`` and keeps a carriage return inside its quoted cell; it also
+    keeps a first column name that starts with a byte-order mark, which ``read_csv``
+    would strip from the start of the file.
     """
-    quoting = csv.QUOTE_NONNUMERIC if quote_text or _has_carriage_return(table) else None
+    bom = str(table.columns[0]).startswith("\ufeff") if table.shape[1] else False
+    quote_text = quote_text or bom or _has_carriage_return(table)
+    quoting = csv.QUOTE_NONNUMERIC if quote_text else None
     text = table.to_csv(index=False, lineterminator="\n", quoting=quoting)
     # Lone surrogates (from badly decoded bytes) cannot be UTF-8: shown as \udcxx escapes.
     return text.encode("utf-8", errors="backslashreplace")

@@ -349,3 +349,9 @@ def test_a_zoned_date_with_a_local_mean_time_offset_reads_back() -> None:
     frame = pd.DataFrame({"t": [when, when], "n": [1, 2]})
     read = pd.read_csv(io.BytesIO(_encode(frame).data))
     assert (pd.to_datetime(read["t"]) == when).all()
+
+
+def test_a_first_column_named_with_a_byte_order_mark_keeps_its_name() -> None:
+    frame = pd.DataFrame({"\ufeffid": [1, 2], "n": [3, 4]})
+    for data in (_encode(frame).data, by_to_csv(_table(frame))):
+        assert pd.read_csv(io.BytesIO(data)).columns.tolist() == ["\ufeffid", "n"]
