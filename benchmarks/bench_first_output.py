@@ -145,7 +145,8 @@ def main() -> None:
         marker = b"data:" if args.api == "generate_content" else FIRST_WORDS.encode()
         relay = Relay(emulator.url, marker)
         os.environ["GOOGLE_GEMINI_BASE_URL"] = relay.url
-        os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
+        os.environ["GEMINI_API_KEY"] = emulator.key  # it answers only its own key
+        os.environ.pop("GOOGLE_API_KEY", None)  # which would win over GEMINI_API_KEY
         shell = start_ipython()
         shell.run_line_magic("load_ext", "gemini_magic")
         shell.run_cell("%config GeminiMagics.history_file = ''")

@@ -63,10 +63,12 @@ print(json.dumps({{"load": load, "prompts": prompts}}))
 """
 
 
-def probe(warmup: str, idle: float, url: str, seen: dict[str, list[dict]]) -> float:
+def probe(
+    warmup: str, idle: float, emulator: EmulatorProcess, seen: dict[str, list[dict]]
+) -> float:
     """Run one fresh process; keep its figures and return first − median(later)."""
-    env = {**os.environ, "GOOGLE_GEMINI_BASE_URL": url}
-    env.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
+    env = {**os.environ, "GOOGLE_GEMINI_BASE_URL": emulator.url, "GEMINI_API_KEY": emulator.key}
+    env.pop("GOOGLE_API_KEY", None)  # which would win over GEMINI_API_KEY
     env.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
     with tempfile.TemporaryDirectory(prefix="gm-first-prompt-") as folder:
         done = subprocess.run(
@@ -94,8 +96,8 @@ def main() -> None:
     seen: dict[str, list[dict]] = {"on": [], "off": []}
     with EmulatorProcess([REPLY]) as emulator:
         on, off = paired(
-            lambda: probe("on", args.idle, emulator.url, seen),
-            lambda: probe("off", args.idle, emulator.url, seen),
+            lambda: probe("on", args.idle, emulator, seen),
+            lambda: probe("off", args.idle, emulator, seen),
             args.runs,
         )
     loads = [r["load"] for r in seen["on"]]

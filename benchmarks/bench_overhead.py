@@ -145,7 +145,8 @@ def main() -> None:
 
     with EmulatorProcess([SCATTER_REPLY, ESSAY_REPLY]) as emulator:
         os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
-        os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
+        os.environ["GEMINI_API_KEY"] = emulator.key  # it answers only its own key
+        os.environ.pop("GOOGLE_API_KEY", None)  # which would win over GEMINI_API_KEY
         shell = make_shell(api)
         shell.run_cell(SDK_SETUP)
         cpu: dict[str, list[float]] = {"magic": [], "sdk": []}

@@ -172,7 +172,8 @@ def wire_scenario(description: str) -> tuple[argparse.Namespace, pd.DataFrame, b
 def point_sdk_at(emulator: Emulator) -> None:
     """Send this process's SDK clients to ``emulator`` (the Gemini Developer API)."""
     os.environ["GOOGLE_GEMINI_BASE_URL"] = emulator.url
-    os.environ.setdefault("GEMINI_API_KEY", "benchmark-key-not-a-secret")
+    os.environ["GEMINI_API_KEY"] = emulator.key  # it answers only its own key
+    os.environ.pop("GOOGLE_API_KEY", None)  # which would win over GEMINI_API_KEY
     os.environ.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
 
 

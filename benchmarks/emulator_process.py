@@ -13,7 +13,11 @@ from common import ROOT
 
 
 class EmulatorProcess:
-    """``python -m gemini_magic.emulator`` with scripted replies, for a ``with`` block."""
+    """``python -m gemini_magic.emulator`` with scripted replies, for a ``with`` block.
+
+    :attr:`key` is the only key it answers, read from the file the emulator writes in
+    our private temporary folder.
+    """
 
     def __init__(self, replies: list[dict], delay: float = 0.0) -> None:
         self._replies = replies
@@ -21,12 +25,14 @@ class EmulatorProcess:
         self._folder = tempfile.TemporaryDirectory(prefix="gm-bench-")
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
+        self.key = ""
 
     def __enter__(self) -> EmulatorProcess:
         path = Path(self._folder.name) / "replies.json"
         path.write_text(json.dumps(self._replies))
+        key_file = Path(self._folder.name) / "key"
         command = [sys.executable, "-m", "gemini_magic.emulator", "--replies", str(path)]
-        command += ["--delay", str(self._delay)]
+        command += ["--delay", str(self._delay), "--key-file", str(key_file)]
         self._process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
@@ -36,6 +42,7 @@ class EmulatorProcess:
             self.__exit__(None, None, None)
             raise RuntimeError(f"the emulator did not start: {first!r}")
         self.url = first.rsplit(" ", 1)[-1].strip()
+        self.key = key_file.read_text().strip()
         return self
 
     def __exit__(

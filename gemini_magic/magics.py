@@ -12,6 +12,9 @@ This module only parses: it turns the traits plus the cell's options into one fr
 from __future__ import annotations
 
 import contextlib
+import warnings
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +26,7 @@ from traitlets import TraitError, validate
 from gemini_magic.api.client import api_in_use
 from gemini_magic.config import GeminiSettings
 from gemini_magic.errors import GeminiMagicError, UsageError
-from gemini_magic.session import GeminiSession
+from gemini_magic.session import GeminiSession, OfflineServer
 from gemini_magic.settings import (
     DEFAULT_CONVERSATION,
     LAST_RESPONSE_NAME,
@@ -36,6 +39,7 @@ from gemini_magic.settings import (
 )
 
 if TYPE_CHECKING:
+    from gemini_magic.command.context import Context
     from gemini_magic.inputs.error import LastError
     from gemini_magic.warmup import Warmup
 
@@ -46,10 +50,12 @@ class GeminiMagics(Magics, GeminiSettings):
 
     #: The session of this extension instance; made once the traits are configured.
     session: GeminiSession | None = None
+    #: The background warm-up started by ``%load_ext`` (None until it starts).
+    warmup: Warmup | None = None
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)  # loads ipython_config.py values
-        self.session = GeminiSession(self._connection(), self.history_file)
+        self.session = GeminiSession(self._connection(), self.history_file, serve=_serve_offline)
         self.observe(self._history_moved, names="history_file")
         self.observe(self._connection_changed, names=["offline", "offline_replies", "timeout"])
         self._cell_id: str | None = None
@@ -171,6 +177,8 @@ class GeminiMagics(Magics, GeminiSettings):
         """
         from gemini_magic.turn import TurnInput, run_turn
 
+        if self.warmup is not None and (warning := self.warmup.warning()):
+            warnings.warn(warning, RuntimeWarning, stacklevel=2)
         args = self._parse(line)
         settings = self._turn_settings(args)
         prompt = TurnInput(
@@ -284,7 +292,43 @@ class GeminiMagics(Magics, GeminiSettings):
         """
         from gemini_magic.command import run_command
 
-        return run_command(line, self._session, self)
+        return run_command(line, self.command_context())
+
+    def command_context(self) -> Context:
+        """What a ``%gemini`` command gets: the settings as they are now, the session,
+        the shell, and the setter and watcher of the traits (never this object)."""
+        from gemini_magic.command import Configured, Context
+
+        settings = Configured(**{f.name: getattr(self, f.name) for f in fields(Configured)})
+        return Context(
+            session=self._session,
+            settings=settings,
+            shell=self.shell,
+            set_option=self._set_option,
+            watch_option=self._watch_option,
+        )
+
+    def _set_option(self, name: str, value: Any) -> None:
+        """The one way a ``%gemini`` command changes a setting: as ``%config`` would, so
+        the trait validates it and its observers (the session's connection) follow."""
+        if name not in self.trait_names(config=True):
+            raise ValueError(f"{name!r} is not a setting of GeminiMagics.")
+        setattr(self, name, value)
+
+    def _watch_option(self, name: str, callback: Callable[[Any], None]) -> None:
+        """Call ``callback`` with the setting's new value whenever it changes."""
+        self.observe(lambda change: callback(change["new"]), names=name)
+
+
+def _serve_offline(replies: str) -> OfflineServer:
+    """Start the bundled offline emulator (``replies``: a replies file, or "").
+
+    The emulator is imported here, the first time offline mode is used, not when the
+    extension loads: like the turn's modules, it is part of the pipeline's first use.
+    """
+    from gemini_magic.emulator import Emulator
+
+    return Emulator(replies=replies or None).start()
 
 
 def _unquote(value: str | None) -> str | None:

@@ -16,6 +16,10 @@ import re
 #: A current GA model that supports code execution.
 DEFAULT_MODEL = "gemini-3.8-flash"
 
+#: Part of every ``modelVersion`` (``f"{model}-{OFFLINE_MARK}"``) and interaction id the
+#: bundled offline emulator answers with, so an answer shows it came from there.
+OFFLINE_MARK = "offline-emulator"
+
 #: Models whose status a user should know before relying on them.
 _STATUS = {
     "gemini-3.8-flash": "GA",

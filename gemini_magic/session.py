@@ -7,36 +7,62 @@ and the context caches — and the backend of each API built over them.  It is g
 values (:class:`~gemini_magic.settings.Connection`, a ``history_file`` setting), never
 the Magics object, so the magic and the Gemini kernel share one session without a
 circle of imports.
+
+The emulator is not imported here: it is started by the ``serve`` function the magic
+hands in (which imports it the first time offline mode is used), so ``%load_ext``
+does not pay for a web server it may never run.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Protocol
 
+from gemini_magic.api.backend import Backend
+from gemini_magic.api.caching import ContextCache, ContextCaches
+from gemini_magic.api.client import make_client, uses_vertex
+from gemini_magic.api.content import GenerateContentBackend
+from gemini_magic.api.interactions import InteractionsBackend
+from gemini_magic.api.sdk import genai
+from gemini_magic.api.uploads import UploadCache
 from gemini_magic.settings import Connection
 from gemini_magic.state.conversation import ConversationStore
 from gemini_magic.state.history import HistoryFile
 
-if TYPE_CHECKING:
-    from google import genai
 
-    from gemini_magic.api.backend import Backend
-    from gemini_magic.api.caching import ContextCaches
-    from gemini_magic.api.uploads import UploadCache
-    from gemini_magic.emulator import Emulator
+class OfflineServer(Protocol):
+    """The bundled offline emulator, as the session uses it."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def key(self) -> str:
+        """The API key it answers (its own, random: it runs code)."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+#: Starts the offline emulator with a replies file ("": its built-in replies).
+Serve = Callable[[str], OfflineServer]
 
 
 class GeminiSession:
     """Client, emulator, conversations and uploads of one IPython session."""
 
-    def __init__(self, connection: Connection, history_file: str) -> None:
+    def __init__(self, connection: Connection, history_file: str, *, serve: Serve) -> None:
         self.connection = connection
+        self._serve = serve
         self.store = ConversationStore()
         self.history = HistoryFile(history_file)
         self.resumed_note: str | None = None
         self.usage_totals: dict[str, int] = {}
-        self.emulator: Emulator | None = None
+        #: Why the background warm-up stopped (None: it ran, or runs), for ``%gemini``.
+        self.warmup_failure: str | None = None
+        self.emulator: OfflineServer | None = None
         self._client: genai.Client | None = None
         self._uploads: UploadCache | None = None
         self._caches: ContextCaches | None = None
@@ -50,18 +76,22 @@ class GeminiSession:
         """The session's client, created on first use (this imports the SDK)."""
         with self._client_lock:
             if self._client is None:
-                from gemini_magic.api.client import make_client
-
-                base_url = self.start_emulator() if self.connection.offline else None
-                self._client = make_client(timeout_s=self.connection.timeout_s, base_url=base_url)
+                if not self.connection.offline:
+                    self._client = make_client(timeout_s=self.connection.timeout_s)
+                else:
+                    base_url = self.start_emulator()
+                    assert self.emulator is not None  # started just above
+                    # The emulator runs code, so it answers only its own key.
+                    self._client = make_client(
+                        timeout_s=self.connection.timeout_s,
+                        base_url=base_url,
+                        offline_key=self.emulator.key,
+                    )
             return self._client
 
     def uploads(self) -> UploadCache:
         """The Files-API upload cache of the client (off on Vertex AI, which has none)."""
         if self._uploads is None:
-            from gemini_magic.api.client import uses_vertex
-            from gemini_magic.api.uploads import UploadCache
-
             self._uploads = UploadCache(
                 self.client(),
                 enabled=not uses_vertex() or self.connection.offline,
@@ -72,10 +102,6 @@ class GeminiSession:
     def context_caches(self) -> ContextCaches:
         """The conversations' context caches, made through the session's client."""
         if self._caches is None:
-            from functools import partial
-
-            from gemini_magic.api.caching import ContextCache, ContextCaches
-
             self._caches = ContextCaches(
                 partial(
                     ContextCache,
@@ -86,17 +112,13 @@ class GeminiSession:
             )
         return self._caches
 
-    def backend(self, api: str, *, store: bool = True) -> Backend:
+    def backend(self, api: str, *, store: bool = True) -> Backend[Any]:
         """The backend of ``api`` over this session's client and caches.
 
         ``store``: whether the Interactions API keeps the conversation at Google.
         """
         if api == "interactions":
-            from gemini_magic.api.interactions import InteractionsBackend
-
             return InteractionsBackend(self.client(), uploads=self.uploads(), store=store)
-        from gemini_magic.api.content import GenerateContentBackend
-
         return GenerateContentBackend(
             self.client(), uploads=self.uploads(), caches=self.context_caches(), store=self.store
         )
@@ -126,10 +148,7 @@ class GeminiSession:
     def start_emulator(self) -> str:
         """Start the bundled offline emulator (once) and return its URL."""
         if self.emulator is None:
-            from gemini_magic.emulator import Emulator
-
-            self.emulator = Emulator(replies=self.connection.offline_replies or None)
-            self.emulator.start()
+            self.emulator = self._serve(self.connection.offline_replies)
         return self.emulator.url
 
     def close(self) -> None:

@@ -20,25 +20,22 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic import models
+from gemini_magic.answer.rebind import Binding
+from gemini_magic.answer.response import GeminiResponse
+from gemini_magic.api.backend import Answer, Backend, R
 from gemini_magic.api.parts import usage_dict
+from gemini_magic.api.sdk import types
+from gemini_magic.display.grounding import SearchBlock
+from gemini_magic.display.stream import StreamView
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError, UsageError
-
-if TYPE_CHECKING:
-    from gemini_magic.answer.response import GeminiResponse
-    from gemini_magic.api.backend import Answer, Backend
-    from gemini_magic.display.stream import StreamView
-    from gemini_magic.inputs.error import LastError
-    from gemini_magic.inputs.prompt import PreparedPrompt
-    from gemini_magic.session import GeminiSession
-    from gemini_magic.settings import TurnSettings
-
-#: Marks a reply of the offline emulator in ``modelVersion``; kept in sync with
-#: ``gemini_magic.emulator.OFFLINE_MARK`` (importing the emulator here would make
-#: every prompt pay for it).
-OFFLINE_MARK = "offline-emulator"
+from gemini_magic.inputs.error import LastError
+from gemini_magic.inputs.prompt import PreparedPrompt, prepare_prompt
+from gemini_magic.models import OFFLINE_MARK, answered_by_note, temperature_note
+from gemini_magic.session import GeminiSession
+from gemini_magic.settings import TurnSettings
+from gemini_magic.state.conversation import Exchange
 
 #: Finish reasons of an answer that ended as the model meant it to.
 _COMPLETE = frozenset({None, "STOP", "FINISH_REASON_UNSPECIFIED"})
@@ -81,7 +78,17 @@ def run_turn(
     if pending is not None:
         raise pending
     check_model_name(settings.model)
-    prepared = prepare(prompt, settings)
+    # Step 1, prepare: every reference resolved and encoded before anything is sent.
+    prepared = prepare_prompt(
+        prompt.template,
+        prompt.namespace,
+        limits=settings.limits,
+        sample=settings.sample,
+        seed=settings.sample_seed,
+        files=prompt.files,
+        last_error=prompt.last_error,
+        cwd=prompt.cwd,
+    )
     view = view or _new_view(settings)
     for hint in prepared.hints:
         view.notice(hint)
@@ -89,18 +96,16 @@ def run_turn(
     backend = session.backend(settings.api, store=settings.store)
     request = backend.build(prepared, conversation, settings)
     view.notice(sent_line(prepared.sent_summary(), earlier=request.earlier_turns))
-    _note(view, models.temperature_note(settings.model, settings.temperature))
+    _note(view, temperature_note(settings.model, settings.temperature))
     started = time.perf_counter()
     answer = send(backend, request, settings, view, sleep)
     latency_s = time.perf_counter() - started
-    _note(view, models.answered_by_note(settings.model, answer.model_version))
+    _note(view, answered_by_note(settings.model, answer.model_version))
     record(session, settings, prompt.template, request.user, answer)
     response = _response(
         settings, prompt.template, answer, latency_s, prepared, request.earlier_turns
     )
     if answer.grounding:
-        from gemini_magic.display.grounding import SearchBlock
-
         view.show(SearchBlock(answer.grounding))
     if answer.finish_reason not in _COMPLETE:
         view.notice(
@@ -111,25 +116,9 @@ def run_turn(
     return response
 
 
-def prepare(prompt: TurnInput, settings: TurnSettings) -> PreparedPrompt:
-    """Step 1: the prompt's text and attachments, resolved, read and encoded."""
-    from gemini_magic.inputs.prompt import prepare_prompt
-
-    return prepare_prompt(
-        prompt.template,
-        prompt.namespace,
-        limits=settings.limits,
-        sample=settings.sample,
-        seed=settings.sample_seed,
-        files=prompt.files,
-        last_error=prompt.last_error,
-        cwd=prompt.cwd,
-    )
-
-
 def send(
-    backend: Backend,
-    request: Any,
+    backend: Backend[R],
+    request: R,
     settings: TurnSettings,
     view: StreamView,
     sleep: Callable[[float], None] = time.sleep,
@@ -141,7 +130,7 @@ def send(
     """
     shown = 0
 
-    def on_part(part: Any) -> None:
+    def on_part(part: types.Part) -> None:
         nonlocal shown
         shown += 1
         view.add(part)
@@ -188,14 +177,10 @@ def record(
     session: GeminiSession,
     settings: TurnSettings,
     template: str,
-    user: Any,
+    user: types.Content,
     answer: Answer,
 ) -> None:
     """Step 4: the exchange enters the conversation (``--new`` forgets the old one now)."""
-    from google.genai import types
-
-    from gemini_magic.state.conversation import Exchange
-
     if settings.new:
         session.store.reset(settings.conversation)
     usage = usage_dict(answer.usage)
@@ -243,8 +228,6 @@ def _note(view: StreamView, text: str | None) -> None:
 
 
 def _new_view(settings: TurnSettings) -> StreamView:
-    from gemini_magic.display.stream import StreamView
-
     return StreamView(
         show_thoughts=settings.show_thoughts,
         max_output_lines=settings.max_output_lines,
@@ -268,9 +251,6 @@ def _response(
     sandbox numbers their files too, so an ``input_file_N`` name may be another turn's
     file: then only the file's own name is bound, never a guess.
     """
-    from gemini_magic.answer.rebind import Binding
-    from gemini_magic.answer.response import GeminiResponse
-
     made = (Binding.for_attachment(a, i) for i, a in enumerate(prepared.attachments))
     bindings = [binding for binding in made if binding is not None]
     if earlier_turns:

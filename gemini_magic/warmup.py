@@ -8,21 +8,21 @@ background thread started by the load; a prompt typed a few seconds later finds 
 The thread only imports modules and builds the client, both of which the first prompt
 would do anyway, under the same locks (Python's import lock, the session's client
 lock), so a prompt that comes early simply waits for, or repeats, what is missing.  A
-failure here (no API key, say) is kept in :attr:`Warmup.error` for diagnosis and not
-raised: nothing of the user's is running in this thread, and the first prompt does the
-same step again and raises the same error, clearly, in its own cell.
+failure here is not raised: nothing of the user's is running in this thread.  It is
+kept (:attr:`Warmup.error`) and shown by ``%gemini``; one that is ours (no API key,
+say) the first prompt raises again, clearly, in its own cell, and any other (the SDK's
+private modules this uses have moved, say) is also a warning at the next prompt, once,
+so a warm-up that stopped working does not go unnoticed.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import threading
 import time
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from gemini_magic.session import GeminiSession
+from gemini_magic.errors import GeminiMagicError
+from gemini_magic.session import GeminiSession
 
 #: Modules a prompt needs, in the order it needs them.
 _MODULES = (
@@ -37,8 +37,6 @@ _MODULES = (
 )
 #: Data libraries a prompt about a frame uses, when they are installed.
 _OPTIONAL = ("pandas", "pyarrow", "pyarrow.csv")
-
-_log = logging.getLogger(__name__)
 
 #: Seconds between ``%load_ext`` and the start of the warm-up.
 START_DELAY_S = 0.5
@@ -133,6 +131,7 @@ class Warmup:
 
     def __init__(self, session: GeminiSession, api: str) -> None:
         self.error: BaseException | None = None
+        self._warned = False
         self._session = session
         self._api = api
         self.thread = threading.Thread(target=self._run, name="gemini-magic-warmup", daemon=True)
@@ -159,6 +158,24 @@ class Warmup:
                 client.interactions  # noqa: B018 - builds the Interactions client once
                 _serialize_sample_request()
                 _parse_sample_events()
-        except Exception as exc:  # the first prompt repeats this step and raises it
+        except Exception as exc:  # the first prompt repeats this step (and raises ours)
             self.error = exc
-            _log.debug("gemini-magic warm-up stopped: %s", type(exc).__name__)
+            self._session.warmup_failure = failure_line(exc)
+
+    def warning(self) -> str | None:
+        """What to warn the user of, once: a failure the first prompt does not raise
+        itself (None: the warm-up runs, ran well, or failed on an error of ours)."""
+        if self._warned or self.error is None or isinstance(self.error, GeminiMagicError):
+            return None
+        self._warned = True
+        return (
+            f"gemini-magic's background warm-up failed ({failure_line(self.error)}). "
+            "Prompts still work; the first one is slower. Please report this, with your "
+            "google-genai version."
+        )
+
+
+def failure_line(error: BaseException) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    message = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__

@@ -36,7 +36,6 @@ from nbval.plugin import IPyNbFile
 
 HERE = Path(__file__).resolve().parent
 REPLIES = HERE / "replies.yaml"
-DUMMY_KEY = "notebook-test-key"
 # Anything that would send a kernel to the real service (GOOGLE_API_KEY wins over
 # GEMINI_API_KEY in the SDK; the others switch to Vertex AI), hide its figures, or
 # make the magic autosave conversations beside a notebook (JPY_SESSION_NAME, set when
@@ -72,7 +71,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _cleanup.callback(_restore, saved)
     for name in REMOVED_VARS:
         os.environ.pop(name, None)
-    os.environ.update(GOOGLE_GEMINI_BASE_URL=emulator.url, GEMINI_API_KEY=DUMMY_KEY)
+    os.environ.update(GOOGLE_GEMINI_BASE_URL=emulator.url, GEMINI_API_KEY=emulator.key)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,7 +9,8 @@
 #   env_setup         create or reuse .venv and install the package with extras
 #   ensure_chromium   install Debian's chromium when missing and possible
 #   free_port         print a free TCP port on 127.0.0.1
-#   start_emulator    start the offline emulator in the background (EMULATOR_URL)
+#   start_emulator    start the offline emulator in the background (EMULATOR_URL,
+#                     EMULATOR_KEY: the only key it answers)
 #   stop_emulator     stop it again (safe to call twice)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,23 +93,35 @@ free_port() {
 
 EMULATOR_PID=""
 EMULATOR_URL=""
+EMULATOR_KEY=""
+EMULATOR_KEY_DIR=""
 
-# Start `python -m gemini_magic.emulator` on a free port with the notebooks'
-# scripted replies (if any) and wait until it answers; sets EMULATOR_URL.
+# Start `python -m gemini_magic.emulator` on a free loopback port with the
+# notebooks' scripted replies (if any) and wait until it answers; sets
+# EMULATOR_URL and EMULATOR_KEY.  The emulator runs code as this user and answers
+# only its own random key, which it writes to a file in a private folder (mode
+# 0700, the file 0600): never on a command line or in the log, which other users
+# of the machine could read.
 start_emulator() {
-  local port replies log
+  local port replies log key_file
   port="$(free_port)"
   replies="$ROOT/notebooks/replies.yaml"
   log="${EMULATOR_LOG:-$ROOT/build/emulator.log}"
   mkdir -p "$(dirname "$log")"
-  local args=(--host 127.0.0.1 --port "$port")
+  EMULATOR_KEY_DIR="$(mktemp -d)"
+  key_file="$EMULATOR_KEY_DIR/key"
+  local args=(--port "$port" --key-file "$key_file")
   [[ -f $replies ]] && args+=(--replies "$replies")
   "$PY" -m gemini_magic.emulator "${args[@]}" >"$log" 2>&1 &
   EMULATOR_PID=$!
   EMULATOR_URL="http://127.0.0.1:$port"
   local _
   for _ in $(seq 1 100); do
-    if "$PY" -c "import urllib.request as u; u.urlopen('$EMULATOR_URL/_emulator/log', timeout=1)" 2>/dev/null; then
+    if [[ -s $key_file ]] && EMULATOR_KEY="$(<"$key_file")" \
+      && URL="$EMULATOR_URL" KEY="$EMULATOR_KEY" "$PY" -c "
+import os, urllib.request as u
+u.urlopen(u.Request(os.environ['URL'] + '/_emulator/log', headers={'x-goog-api-key': os.environ['KEY']}), timeout=1)
+" 2>/dev/null; then
       return 0
     fi
     if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
@@ -128,6 +141,10 @@ stop_emulator() {
     kill "$EMULATOR_PID" 2>/dev/null || true
     wait "$EMULATOR_PID" 2>/dev/null || true
     EMULATOR_PID=""
+  fi
+  if [[ -n $EMULATOR_KEY_DIR ]]; then
+    rm -rf "$EMULATOR_KEY_DIR"
+    EMULATOR_KEY_DIR=""
   fi
   return 0
 }

@@ -31,7 +31,6 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 REPLIES = NOTEBOOKS / "replies.yaml"
-DUMMY_KEY = "offline-notebook-key"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # The same clean environment as notebooks/conftest.py gives the nbval run: anything
 # that would reach the real service, hide figures, or make the magic autosave.
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in REMOVED_VARS:
         os.environ.pop(name, None)
     with Emulator(replies=REPLIES, host="127.0.0.1", port=0) as emulator:
-        os.environ.update(GOOGLE_GEMINI_BASE_URL=emulator.url, GEMINI_API_KEY=DUMMY_KEY)
+        os.environ.update(GOOGLE_GEMINI_BASE_URL=emulator.url, GEMINI_API_KEY=emulator.key)
         for path in paths:
             print(f"running {path.relative_to(ROOT) if path.is_absolute() else path} ...")
             try:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from google import genai
 from hypothesis import HealthCheck, settings
 
 from gemini_magic.emulator import Emulator
@@ -43,14 +44,30 @@ def emulator_server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator(emulator_server: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """The emulator, reset, with GOOGLE_GEMINI_BASE_URL / GEMINI_API_KEY pointing at it."""
+    """The emulator, reset, with GOOGLE_GEMINI_BASE_URL / GEMINI_API_KEY pointing at it
+    (the key is the emulator's own: it answers no other)."""
     emulator_server.reset()
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", emulator_server.url)
-    monkeypatch.setenv("GEMINI_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", emulator_server.key)
     for name in ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_API_VERSION"):
         monkeypatch.delenv(name, raising=False)
     yield emulator_server
     emulator_server.reset()
+
+
+@pytest.fixture
+def replies() -> list[dict]:
+    """The scripted replies the `client` fixture gives the emulator: none (the built-in
+    analyst answers) unless a test module overrides this fixture with its own script."""
+    return []
+
+
+@pytest.fixture
+def client(emulator: Emulator, replies: list[dict]) -> genai.Client:
+    """The real SDK client, built from the environment the `emulator` fixture set, as users
+    build theirs, but without the SDK's retries, so a fault shows at once."""
+    emulator.set_replies(replies)
+    return genai.Client(http_options={"retry_options": {"attempts": 1}})
 
 
 # ---------------------------------------------------------------------------------------
@@ -93,6 +110,15 @@ def ip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
 def ix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[object]:
     """The shell with the default settings: prompts go to the Interactions API."""
     yield from _magic_shell(monkeypatch, tmp_path, None)
+
+
+@pytest.fixture(params=["interactions", "generate_content"])
+def any_api(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> Iterator[object]:
+    """The shell on each API in turn, for behaviour that must not depend on the API:
+    the test runs once on Interactions (the default) and once on generateContent."""
+    yield from _magic_shell(monkeypatch, tmp_path, request.param)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import logging
@@ -24,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from magic_helpers import run_cell
-from wire_helpers import generate_requests
 
 from gemini_magic.text import human_size
+from tests.helpers.magic import run_cell
+from tests.helpers.wire import media, prompt_requests, prompt_texts
 
 # Built at run time so the source holds nothing a secret scanner takes for a real key.
 SECRET = "AIza" + "SyD-gemini-magic-SECRET-0123456789abc"
@@ -88,11 +87,11 @@ def active_content(markdown: str) -> list[str]:
 # --- untrusted output ---------------------------------------------------------------------
 
 
-def test_hostile_text_code_and_output_cannot_run_in_the_notebook(ip, emulator_with_replies):
+def test_hostile_text_code_and_output_cannot_run_in_the_notebook(any_api, emulator_with_replies):
     emulator = emulator_with_replies(HOSTILE_REPLIES)
-    run = run_cell(ip, "%%gemini -o answer\nPlease be hostile.")
+    run = run_cell(any_api, "%%gemini -o answer\nPlease be hostile.")
     assert run.success, run.error
-    assert "alert('output')" in ip.user_ns["answer"].results[0].output  # it did run remotely
+    assert "alert('output')" in any_api.user_ns["answer"].results[0].output  # it did run remotely
     markdown = [o["text/markdown"] for o in run.outputs if "text/markdown" in o]
     assert any("Here you go" in m for m in markdown)
     assert any("alert('output')" in m for m in markdown), "the execution output is not shown"
@@ -102,20 +101,20 @@ def test_hostile_text_code_and_output_cannot_run_in_the_notebook(ip, emulator_wi
             if mime in output:
                 assert active_content(output[mime]) == [], output[mime]
     # The answer object, as displayed later (one Markdown document), is just as inert.
-    data = ip.user_ns["answer"]._repr_mimebundle_()
+    data = any_api.user_ns["answer"]._repr_mimebundle_()
     data = data[0] if isinstance(data, tuple) else data
     for mime in ("text/markdown", "text/html"):
         if mime in data:
             assert active_content(data[mime]) == [], data[mime]
-    history = run_cell(ip, "%gemini history")
+    history = run_cell(any_api, "%gemini history")
     for output in history.outputs:
         for mime in ("text/markdown", "text/html"):
             if mime in output:
                 assert active_content(output[mime]) == [], output[mime]
-    assert generate_requests(emulator)
+    assert prompt_requests(emulator)
 
 
-def test_generated_code_never_runs_in_the_kernel(ip, emulator_with_replies, tmp_path):
+def test_generated_code_never_runs_in_the_kernel(any_api, emulator_with_replies, tmp_path):
     marker = tmp_path / "pwned.txt"
     code = (
         "import os\n"
@@ -125,15 +124,15 @@ def test_generated_code_never_runs_in_the_kernel(ip, emulator_with_replies, tmp_
         "print('ran in', os.getcwd())"
     )
     emulator_with_replies([{"match": "make a file", "parts": [{"code": code}]}])
-    ip.rl_next_input = None
+    any_api.rl_next_input = None
     for cell in ("%%gemini\nPlease make a file.", "%%gemini -x\nPlease make a file."):
-        run = run_cell(ip, cell)
+        run = run_cell(any_api, cell)
         assert run.success, run.error
         assert "ran in" in run.all_text()  # the code ran: in the emulator's sandbox
         assert not marker.exists(), "generated code ran in the kernel's working folder"
-        assert "PWNED" not in ip.user_ns
+        assert "PWNED" not in any_api.user_ns
     # -x only offers the code as the next cell; the user decides to run it.
-    assert "PWNED = True" in ip.rl_next_input
+    assert "PWNED = True" in any_api.rl_next_input
     assert not marker.exists()
     (tmp_path / "sandbox-pwned.txt").unlink()  # written by the sandbox, by absolute path
 
@@ -154,26 +153,19 @@ def sent_line(run) -> re.Match[str]:
     return match
 
 
-def decoded(blob: dict) -> bytes:
-    data = blob["data"]
-    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-
-
-def test_sent_line_matches_the_request_exactly_and_nothing_else_leaves(ip, emulator):
+def test_sent_line_matches_the_request_exactly_and_nothing_else_leaves(any_api, emulator):
     sales = pd.DataFrame({"region": ["North", "South", "East"], "revenue": [1.5, 2.25, 3.0]})
-    ip.user_ns["sales"] = sales
-    ip.user_ns["private"] = pd.DataFrame({"ssn": ["078-05-1120"], "name": ["Zebulon Q"]})
-    ip.user_ns["token"] = "tok-PRIVATE-not-named"
-    run = run_cell(ip, "%%gemini\nWhat is the total revenue in {sales}?")
+    any_api.user_ns["sales"] = sales
+    any_api.user_ns["private"] = pd.DataFrame({"ssn": ["078-05-1120"], "name": ["Zebulon Q"]})
+    any_api.user_ns["token"] = "tok-PRIVATE-not-named"
+    run = run_cell(any_api, "%%gemini\nWhat is the total revenue in {sales}?")
     assert run.success, run.error
     sent = sent_line(run)
-    (request,) = generate_requests(emulator)
+    (request,) = prompt_requests(emulator)
     assert [r.path for r in emulator.log] == [request.path], "something else was sent"
-    (user,) = request.body["contents"]
-    blobs = [p["inlineData"] for p in user["parts"] if "inlineData" in p]
-    texts = [p["text"] for p in user["parts"] if "text" in p]
-    (blob,) = blobs
-    csv = decoded(blob)
+    ((mime, csv),) = media(request)
+    assert mime == "text/csv"
+    texts = prompt_texts(request)
     back = pd.read_csv(io.BytesIO(csv))
     assert sent["name"] == "sales"
     assert (int(sent["rows"].replace(",", "")), int(sent["cols"])) == back.shape
@@ -187,11 +179,11 @@ def test_sent_line_matches_the_request_exactly_and_nothing_else_leaves(ip, emula
         assert private not in raw
 
 
-def test_sent_line_matches_an_uploaded_file_exactly(ip, emulator):
+def test_sent_line_matches_an_uploaded_file_exactly(any_api, emulator):
     frame = pd.DataFrame({"x": range(3_000), "label": [f"item {i}" for i in range(3_000)]})
-    ip.user_ns["big"] = frame
-    run_cell(ip, "%config GeminiMagics.upload_threshold = 1000")
-    run = run_cell(ip, "%%gemini\nWhat is the sum of x in {big}?")
+    any_api.user_ns["big"] = frame
+    run_cell(any_api, "%config GeminiMagics.upload_threshold = 1000")
+    run = run_cell(any_api, "%%gemini\nWhat is the sum of x in {big}?")
     assert run.success, run.error
     sent = sent_line(run)
     uploaded = [
@@ -202,8 +194,8 @@ def test_sent_line_matches_an_uploaded_file_exactly(ip, emulator):
     assert (int(sent["rows"].replace(",", "")), int(sent["cols"])) == pd.read_csv(
         io.BytesIO(data)
     ).shape
-    (request,) = generate_requests(emulator)
-    assert not any("inlineData" in p for c in request.body["contents"] for p in c["parts"])
+    (request,) = prompt_requests(emulator)
+    assert media(request) == []  # the file went by its upload, not inline
 
 
 # --- the API key -----------------------------------------------------------------------------
@@ -242,8 +234,10 @@ FAULTS = [
 ]
 
 
-def test_the_key_leaks_nowhere_through_every_fault(ip, emulator, monkeypatch, tmp_path, caplog):
-    monkeypatch.setenv("GEMINI_API_KEY", SECRET)
+def test_the_key_leaks_nowhere_through_every_fault(
+    any_api, emulator, monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setenv("GEMINI_API_KEY", emulator.add_key(SECRET))
     caplog.set_level(logging.DEBUG)
     history = tmp_path / "nb.gemini-history.json"
     for setting in (
@@ -255,45 +249,46 @@ def test_the_key_leaks_nowhere_through_every_fault(ip, emulator, monkeypatch, tm
         "GeminiMagics.timeout = 4.0",
         "GeminiMagics.upload_threshold = 1000",
     ):
-        run_cell(ip, f"%config {setting}")
-    ip.magics_manager.registry["GeminiMagics"].session.resume()  # as at %load_ext
-    ip.user_ns["big"] = pd.DataFrame({"x": range(2_000)})
+        run_cell(any_api, f"%config {setting}")
+    any_api.magics_manager.registry["GeminiMagics"].session.resume()  # as at %load_ext
+    any_api.user_ns["big"] = pd.DataFrame({"x": range(2_000)})
     seen: list[object] = []
     for kind, params in FAULTS:
         params = dict(params)
         count = params.pop("count", 1)
         if kind == "expire_file":
-            assert run_cell(ip, "%%gemini\nSum x in {big}.").success
+            assert run_cell(any_api, "%%gemini\nSum x in {big}.").success
             emulator.inject(kind, **params)
         else:
             emulator.inject(kind, count=count, **params)
-        run = run_cell(ip, "%%gemini\nSum x in {big}, please.")
+        run = run_cell(any_api, "%%gemini\nSum x in {big}, please.")
         error = run.error
         seen += [run.all_text(), run.outputs, run.metadata, repr(error), str(error)]
         if error is not None:
             seen.append("".join(traceback.format_exception(error)))
             seen.append(getattr(error, "_render_traceback_", lambda: [])())
         emulator.reset()  # ends a stall, clears what is left of the fault
-    assert run_cell(ip, "%%gemini -o answer\nSay hello.").success
-    magics = ip.magics_manager.registry["GeminiMagics"]
+        emulator.add_key(SECRET)  # and the keys it was told to accept
+    assert run_cell(any_api, "%%gemini -o answer\nSay hello.").success
+    magics = any_api.magics_manager.registry["GeminiMagics"]
     seen += [
-        repr(ip.user_ns["answer"]),
-        ip.user_ns["answer"]._repr_mimebundle_(),
+        repr(any_api.user_ns["answer"]),
+        any_api.user_ns["answer"]._repr_mimebundle_(),
         repr(magics),
         repr(magics.session),
         repr(magics.session.client()),
-        run_cell(ip, "%gemini").all_text(),
-        run_cell(ip, "%gemini history").all_text(),
+        run_cell(any_api, "%gemini").all_text(),
+        run_cell(any_api, "%gemini history").all_text(),
         caplog.text,
         [r.getMessage() for r in caplog.records],
     ]
-    assert run_cell(ip, f"%gemini save {tmp_path / 'saved.json'}").success
-    assert run_cell(ip, f"%gemini export {tmp_path / 'saved.md'}").success
+    assert run_cell(any_api, f"%gemini save {tmp_path / 'saved.json'}").success
+    assert run_cell(any_api, f"%gemini export {tmp_path / 'saved.md'}").success
     assert_no_secret(*seen)
     assert history.exists()
     assert scan_files(tmp_path) >= 3
     # The key did go where it must: the x-goog-api-key header (the emulator logs "***").
-    assert all(r.headers.get("x-goog-api-key") == "***" for r in generate_requests(emulator))
+    assert all(r.headers.get("x-goog-api-key") == "***" for r in prompt_requests(emulator))
 
 
 NOTEBOOK_CELLS = [
@@ -306,8 +301,8 @@ NOTEBOOK_CELLS = [
     "import urllib.request, json, os\n"
     "def fault(**body):\n"
     "    url = os.environ['GOOGLE_GEMINI_BASE_URL'] + '/_emulator/faults'\n"
-    "    request = urllib.request.Request(url, json.dumps(body).encode(), "
-    "{'Content-Type': 'application/json'})\n"
+    "    headers = {'x-goog-api-key': os.environ['GEMINI_API_KEY']}\n"
+    "    request = urllib.request.Request(url, json.dumps(body).encode(), headers)\n"
     "    urllib.request.urlopen(request).read()\n"
     "fault(kind='status', code=403, message='API key not valid: ' + os.environ['GEMINI_API_KEY'])",
     "%%gemini\nThis one fails.",
@@ -348,7 +343,7 @@ def test_the_key_leaks_nowhere_in_the_notebooks(tmp_path):
     shutil.copytree(root / "notebooks", work, ignore=shutil.ignore_patterns("__pycache__"))
     own_notebook(work / "zz_security.ipynb")
     replies = work / "replies.yaml"
-    with Emulator(replies=replies if replies.exists() else []) as emulator:
+    with Emulator(replies=replies if replies.exists() else [], key=SECRET) as emulator:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -370,7 +365,7 @@ def test_the_key_leaks_nowhere_in_the_notebooks(tmp_path):
             nbformat.write(nb, path)
             text = path.read_text()
             assert SECRET not in text, f"the key is in the outputs of {path.name}"
-        assert generate_requests(emulator), "the notebooks sent no prompt"
+        assert prompt_requests(emulator), "the notebooks sent no prompt"
     executed = json.loads((work / "zz_security.ipynb").read_text())
     shown = json.dumps(executed["cells"][4]["outputs"])
     assert "403" in shown and "***" in shown  # the service's echo of the key was redacted

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-from reliability_helpers import Kernel
-from wire_helpers import interaction_requests
+
+from tests.helpers.reliability import Kernel
+from tests.helpers.wire import interaction_requests
 
 pytestmark = pytest.mark.slow
 

@@ -13,16 +13,12 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from typing import TYPE_CHECKING
 
+from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.names import PATH_TYPES, CodeNames, check_expression
 
-if TYPE_CHECKING:
-    from gemini_magic.answer.rebind import Binding
+__all__ = ["ReadRewriter"]
 
-__all__ = ["KINDS", "ReadRewriter"]
-
-KINDS = ("frame", "series", "polars", "image", "figure", "file", "text")
 _BINARY_KINDS = ("image", "figure")
 
 # Readers by qualified name; other ``pandas.read_*`` are "pandas", other polars readers
@@ -208,11 +204,15 @@ class ReadRewriter(ast.NodeTransformer):
         func, target = node.func, None
         if _family(self.names.qualified(func)) == "open" and node.args:
             target = node.args[0] if _writes(_mode(node, 1)) else None
-        elif isinstance(func, ast.Attribute) and self._is_path(func.value):
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Call)  # so the type checker knows it has args
+            and self._is_path(func.value)
+        ):
             if func.attr in ("write_text", "write_bytes") or (
                 func.attr == "open" and _writes(_mode(node, 0))
             ):
-                target = func.value.args[0]  # type: ignore[attr-defined]
+                target = func.value.args[0]
         elif isinstance(func, ast.Attribute) and func.attr in _WRITERS and node.args:
             target = node.args[0]
         path = None if target is None else self.names.path_of(target)

@@ -7,93 +7,26 @@ never text replacement), into an expression over the live object, so the analysi
 all the rows after a ``--sample`` and on another object for ``%gemini run sales=sales_2025``.
 Nothing is written to disk: a read that needs the file's text gets it in memory.
 
-This module is pure (no IPython, no pandas): :func:`rebind` turns code and bindings into
-:class:`Rebound` code; ``code_names`` reads what the code's names refer to,
-``rebind_reads`` holds what each kind of read becomes, and ``rebind_run`` runs the result
-in the shell.
+This module is pure (no IPython, no pandas): :func:`rebind` turns code and
+:class:`~gemini_magic.answer.binding.Binding` values into :class:`Rebound` code;
+``names`` reads what the code's names refer to, ``reads`` holds what each kind of read
+becomes, and ``execute`` runs the result in the shell.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 
+from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.names import CodeNames, check_expression
-from gemini_magic.answer.reads import KINDS, ReadRewriter
+from gemini_magic.answer.reads import ReadRewriter
 from gemini_magic.errors import UsageError
-from gemini_magic.inputs.attachment import Attachment
 
 __all__ = ["Binding", "Rebound", "check_expression", "rebind"]
 
 HEADER = "# gemini-magic:"
-
-
-#: Attachment kinds and the binding kind of the live object each was made from.
-_BINDING_KINDS = {"frame": "frame", "image": "image", "figure": "figure", "file": "file"}
-_BINDING_KINDS["document"] = "file"
-
-
-@dataclass(frozen=True)
-class Binding:
-    """One attachment as the sandbox knew it, and the live object it stands for now.
-
-    ``filenames`` are every name the model may have used for the file (``sales.csv`` and
-    its ``input_file_N.csv``); ``expression`` is a reference in the user's namespace
-    (``sales``, ``frames['jan']``); ``kind`` is one of ``KINDS``: ``frame`` (pandas
-    DataFrame), ``series`` (pandas Series: its file was a one-column table), ``polars``,
-    ``image`` (PIL Image), ``figure`` (Matplotlib Figure, sent as PNG), ``file`` (a path to
-    a file on disk) or ``text`` (a str).  ``index`` says the CSV began with the index as
-    columns (``Attachment.index_columns > 0``), so the live frame is read the same way.
-    """
-
-    filenames: tuple[str, ...]
-    expression: str
-    kind: str = "frame"
-    index: bool = False
-
-    def __post_init__(self) -> None:
-        """Refuse a binding that could not be substituted safely, before any rewrite."""
-        check_expression(self.expression)
-        if self.kind not in KINDS:
-            raise UsageError(
-                f"Unknown binding kind {self.kind!r} for `{self.expression}`.",
-                hint=f"Use one of: {', '.join(KINDS)}.",
-            )
-        if not self.filenames:
-            raise UsageError(f"The binding of `{self.expression}` names no file.")
-        for filename in self.filenames:
-            if not re.fullmatch(r"[^/\\]+", filename):
-                raise UsageError(
-                    f"`{filename}` is not a file name: bind a plain name like `sales.csv`."
-                )
-
-    @classmethod
-    def for_attachment(
-        cls, attachment: Attachment, position: int, expression: str | None = None
-    ) -> Binding | None:
-        """The binding of an attachment that was sent ``position``-th (from 0), or None
-        for one with no live object to bind (a ``-f`` file, the last error).
-
-        ``expression`` defaults to the attachment's own name, i.e. the object it was made
-        from; pass another for ``%gemini run sales=sales_2025``.
-        """
-        kind = _BINDING_KINDS.get(attachment.kind)
-        if kind is None or attachment.value_type is None:
-            return None
-        if kind == "frame":
-            kind = {"pandas.Series": "series", "polars.DataFrame": "polars"}.get(
-                attachment.value_type, "frame"
-            )
-        own, numbered = attachment.sandbox_names
-        return cls(
-            filenames=(own, f"input_file_{position}{PurePath(numbered).suffix}"),
-            expression=attachment.name if expression is None else expression,
-            kind=kind,
-            index=getattr(attachment, "index_columns", 0) > 0,
-        )
 
 
 @dataclass(frozen=True)

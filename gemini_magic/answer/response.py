@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
+from gemini_magic.answer.binding import Binding
+from gemini_magic.answer.runnable import runnable_code
+from gemini_magic.api.sdk import types
+from gemini_magic.api.search import Grounding
 from gemini_magic.display.blocks import (
     InlineDataPlaceholder,
     InlineImage,
@@ -23,12 +27,6 @@ from gemini_magic.display.footer import Footer, FooterLine
 from gemini_magic.display.markdown import fenced
 from gemini_magic.display.stream import render_blocks
 from gemini_magic.text import OUTCOME_OK, outcome_name
-
-if TYPE_CHECKING:
-    from google.genai import types
-
-    from gemini_magic.answer.rebind import Binding
-    from gemini_magic.display.grounding import Grounding
 
 
 class ExecutionResult(NamedTuple):
@@ -98,9 +96,7 @@ class GeminiResponse:
         """The code as ``%gemini run`` runs it here: every read of an attached file bound to
         the live object, a header saying what is bound to what (None: the answer has no
         code).  ``-x`` inserts it; it is here too for front ends that ignore that."""
-        from gemini_magic.command.run import runnable_code
-
-        return runnable_code(self)
+        return runnable_code(self.parts, self.bindings)
 
     @property
     def results(self) -> list[ExecutionResult]:

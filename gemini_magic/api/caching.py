@@ -20,22 +20,17 @@ instruction, tools or a tool config (the service refuses it): they live in the c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gemini_magic.api.errors import GONE_STATUSES, service_call
+from gemini_magic.api.sdk import genai, types
 from gemini_magic.api.uploads import file_name_of
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
-
-if TYPE_CHECKING:
-    from google import genai
-    from google.genai import types
-
-    from gemini_magic.settings import CacheSettings
-    from gemini_magic.state.conversation import ConversationStore
+from gemini_magic.settings import CacheSettings
+from gemini_magic.state.conversation import ConversationStore
 
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 258
@@ -79,8 +74,6 @@ def estimate_tokens(
 
 
 def _system_contents(config: types.GenerateContentConfig) -> list[types.Content]:
-    from google.genai import types
-
     system = config.system_instruction
     if not system:
         return []
@@ -92,6 +85,8 @@ def _system_contents(config: types.GenerateContentConfig) -> list[types.Content]
 
 
 def _digest(value: Any) -> str:
+    import hashlib  # here, not at the top: %load_ext imports this module and stays light
+
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
@@ -236,8 +231,6 @@ class ContextCache:
         notice: Notice,
     ) -> bool:
         """Make a cache of ``history``; False (with a notice) if the service refused."""
-        from google.genai import types
-
         try:
             with service_call(self._timeout_s):
                 cache = self._client.caches.create(

@@ -19,15 +19,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+from gemini_magic.api.sdk import genai, types
 from gemini_magic.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from google import genai
-
-#: The key a client started for the bundled offline emulator uses; the emulator accepts any.
-OFFLINE_API_KEY = "offline-emulator-key"
 
 _TRUE = {"1", "true", "yes", "on"}
 _KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -110,14 +104,14 @@ def check_credentials(environ: Mapping[str, str] = os.environ) -> str | None:
     return key
 
 
-def make_client(*, timeout_s: float, base_url: str | None = None) -> genai.Client:
-    """A client for the service (``base_url=None``) or for an emulator at ``base_url``.
+def make_client(
+    *, timeout_s: float, base_url: str | None = None, offline_key: str = ""
+) -> genai.Client:
+    """A client for the service (``base_url=None``) or for an emulator at ``base_url``,
+    which answers only its own key, ``offline_key``.
 
     ``timeout_s`` bounds every read: a stalled stream fails after that long with no byte.
     """
-    from google import genai
-    from google.genai import types
-
     # attempts=1: the SDK retries nothing (the Interactions client would retry five
     # times by default); the turn retries itself, honouring Retry-After, with notices.
     http_options = types.HttpOptions(
@@ -128,7 +122,7 @@ def make_client(*, timeout_s: float, base_url: str | None = None) -> genai.Clien
         http_options.base_url = base_url
         # vertexai=False: the emulator speaks the Gemini API even where the Vertex AI
         # variables are set for other work.
-        return genai.Client(vertexai=False, api_key=OFFLINE_API_KEY, http_options=http_options)
+        return genai.Client(vertexai=False, api_key=offline_key, http_options=http_options)
     key = check_credentials()
     try:
         if key is not None:

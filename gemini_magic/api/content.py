@@ -12,31 +12,20 @@ once.  Every part is handed on the moment its event is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic.api.backend import Answer, Notice, OnPart
+from gemini_magic.api.backend import Answer, Backend, Notice, OnPart, Reader
+from gemini_magic.api.caching import ContextCaches
 from gemini_magic.api.errors import GONE_STATUSES, service_call
-from gemini_magic.api.parts import (
-    merge_parts,
-    replace_files,
-    user_content,
-)
-from gemini_magic.display.grounding import Grounding
+from gemini_magic.api.parts import user_content
+from gemini_magic.api.sdk import genai, types
+from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.inputs.attachment import PreparedPrompt
+from gemini_magic.settings import TurnSettings
+from gemini_magic.state.conversation import Conversation, ConversationStore, replace_files
 from gemini_magic.text import enum_text
-
-if TYPE_CHECKING:
-    from google import genai
-    from google.genai import types
-
-    from gemini_magic.api.caching import ContextCaches
-    from gemini_magic.api.uploads import UploadCache
-    from gemini_magic.inputs.attachment import Attachment
-    from gemini_magic.inputs.prompt import PreparedPrompt
-    from gemini_magic.settings import TurnSettings
-    from gemini_magic.state.conversation import Conversation, ConversationStore
 
 
 @dataclass(frozen=True)
@@ -56,7 +45,7 @@ class ContentRequest:
         return [*self.history, self.user]
 
 
-class GenerateContentBackend:
+class GenerateContentBackend(Backend[ContentRequest]):
     """Builds, sends and repairs generateContent requests for one session."""
 
     def __init__(
@@ -75,8 +64,6 @@ class GenerateContentBackend:
     def build(
         self, prepared: PreparedPrompt, conversation: Conversation, settings: TurnSettings
     ) -> ContentRequest:
-        from google.genai import types
-
         thinking: dict[str, Any] = {}
         if settings.show_thoughts:
             thinking["include_thoughts"] = True
@@ -137,13 +124,7 @@ class GenerateContentBackend:
                 reader.take(
                     models.generate_content(model=settings.model, contents=contents, config=config)
                 )
-        return Answer(
-            parts=merge_parts(reader.parts),
-            usage=reader.usage,
-            model_version=reader.model_version,
-            finish_reason=reader.finish_reason,
-            grounding=reader.grounding,
-        )
+        return reader.answer()
 
     def repair(
         self, request: ContentRequest, error: GeminiMagicError, notice: Notice
@@ -164,20 +145,17 @@ class GenerateContentBackend:
         replaced = replace_files(request.contents, replacements)
         return replace(request, history=replaced[:-1], user=replaced[-1], renewed=True)
 
-    def _uri_for(self, threshold: int) -> Callable[[Attachment], str | None]:
-        return lambda attachment: self._uploads.uri_for(attachment, threshold)
 
-
-class _Reader:
-    """Collects the chunks of one attempt while handing their parts on."""
+class _Reader(Reader):
+    """Reads the chunks of one generateContent attempt."""
 
     def __init__(self, on_part: OnPart) -> None:
-        self.on_part = on_part
-        self.parts: list[types.Part] = []
-        self.usage: Any = None
-        self.model_version: str | None = None
-        self.finish_reason: str | None = None
-        self.grounding = Grounding()
+        super().__init__(on_part)
+        self._finish_reason: str | None = None
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self._finish_reason
 
     def take(self, chunk: types.GenerateContentResponse) -> None:
         if chunk.usage_metadata is not None:
@@ -197,10 +175,9 @@ class _Reader:
             return
         candidate = chunk.candidates[0]
         if candidate.finish_reason is not None:
-            self.finish_reason = enum_text(candidate.finish_reason)
+            self._finish_reason = enum_text(candidate.finish_reason)
         if candidate.grounding_metadata is not None:
             self.grounding.take_metadata(candidate.grounding_metadata)
         if candidate.content is not None:
             for part in candidate.content.parts or []:
-                self.parts.append(part)
-                self.on_part(part)
+                self.emit(part)

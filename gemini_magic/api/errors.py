@@ -14,12 +14,13 @@ and must not be dressed up as a service failure.  The messages never quote an AP
 from __future__ import annotations
 
 import datetime
-import email.utils
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gemini_magic.api.sdk import errors as sdk_errors
+from gemini_magic.api.sdk import interactions_errors as ix
 from gemini_magic.errors import (
     ConfigurationError,
     GeminiAPIError,
@@ -78,10 +79,7 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError | Non
     status = status_of(exc)
     if status is not None:
         return _api_error(exc, status)
-    from google.genai import _interactions_errors as ix
-    from google.genai import errors
-
-    if isinstance(exc, errors.UnknownApiResponseError):
+    if isinstance(exc, sdk_errors.UnknownApiResponseError):
         return GeminiAPIError(
             f"Gemini sent a reply that could not be read: {redact(str(exc))[:300]}",
             hint="This is usually transient; run the cell again.",
@@ -108,10 +106,7 @@ def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError | Non
 
 def status_of(exc: BaseException) -> int | None:
     """The HTTP status of an SDK error of either family (None for anything else)."""
-    from google.genai import _interactions_errors as ix
-    from google.genai import errors
-
-    if isinstance(exc, errors.APIError):
+    if isinstance(exc, sdk_errors.APIError):
         return exc.code if isinstance(exc.code, int) else 0
     if isinstance(exc, ix.APIStatusError):
         return int(exc.status_code)
@@ -123,8 +118,6 @@ def is_retryable(exc: BaseException) -> bool:
     status = status_of(exc)
     if status is not None:
         return status in RETRY_STATUSES
-    from google.genai import _interactions_errors as ix
-
     if isinstance(exc, ix.APIConnectionError):
         return not isinstance(exc, ix.APITimeoutError)
     return any(
@@ -152,6 +145,9 @@ def retry_after(exc: BaseException) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    # Here, not at the top: %load_ext imports this module, and an HTTP date is rare.
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -180,9 +176,7 @@ def _api_error(exc: BaseException, code: int) -> GeminiAPIError:
 
 def _status_and_message(exc: BaseException) -> tuple[str | None, str]:
     """The service's status word and message, from either SDK family's error."""
-    from google.genai import errors
-
-    if isinstance(exc, errors.APIError):
+    if isinstance(exc, sdk_errors.APIError):
         status = exc.status if isinstance(exc.status, str) else None
         message = exc.message if isinstance(exc.message, str) else str(exc.details)[:300]
         return status, message

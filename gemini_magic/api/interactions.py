@@ -16,30 +16,26 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic.api.backend import Answer, Notice, OnPart
+from gemini_magic.api.backend import Answer, Backend, Notice, OnPart
 from gemini_magic.api.errors import GONE_STATUSES, service_call
-from gemini_magic.api.parts import merge_parts, replace_files, user_content, without_media
+from gemini_magic.api.parts import user_content
+from gemini_magic.api.sdk import genai, types
 from gemini_magic.api.steps import (
     StepReader,
     content_blocks,
     history_steps,
+    inline_block,
+    media_block,
     takes_file,
-    usage_metadata,
 )
+from gemini_magic.api.uploads import UploadCache
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
+from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
+from gemini_magic.settings import TurnSettings
+from gemini_magic.state.conversation import Conversation, Exchange, replace_files, without_media
 from gemini_magic.text import count
-
-if TYPE_CHECKING:
-    from google import genai
-    from google.genai import types
-
-    from gemini_magic.api.uploads import UploadCache
-    from gemini_magic.inputs.attachment import Attachment
-    from gemini_magic.inputs.prompt import PreparedPrompt
-    from gemini_magic.settings import TurnSettings
-    from gemini_magic.state.conversation import Conversation, Exchange
 
 API = "interactions"
 
@@ -65,26 +61,39 @@ def _names_the_chain(error: GeminiMagicError) -> bool:
 
 @dataclass(frozen=True)
 class InteractionRequest:
-    """The input of one ``interactions.create`` call and what it continues."""
+    """One ``interactions.create`` call: its wire input, and what it continues.
 
+    ``input`` is built once, by :meth:`InteractionsBackend.build` (or by a repair), as
+    the content blocks and steps the service takes; sending only sends it.
+    """
+
+    #: The new user turn, as the conversation records it.
     user: types.Content
+    #: The new user turn as the service takes it: content blocks.
+    blocks: list[dict[str, Any]]
     #: The recorded turns the model should see, oldest first (for a re-send as steps).
     turns: tuple[tuple[types.Content, types.Content], ...]
     previous_id: str | None
     store: bool
     earlier_turns: int
+    #: What is sent: the new turn alone when chained, else the conversation as steps.
+    input: list[dict[str, Any]]
     resent: bool = False
     renewed: bool = False
 
-    def input(self) -> Any:
-        """The new turn alone when chained, else the conversation as steps first."""
-        if self.previous_id is not None or not self.turns:
-            return content_blocks(self.user)
-        new = {"type": "user_input", "content": content_blocks(self.user)}
-        return [*history_steps(list(self.turns)), new]
+
+def _input(
+    blocks: list[dict[str, Any]],
+    turns: tuple[tuple[types.Content, types.Content], ...],
+    previous_id: str | None,
+) -> list[dict[str, Any]]:
+    """The new turn's blocks when chained (or first), else the conversation as steps."""
+    if previous_id is not None or not turns:
+        return blocks
+    return [*history_steps(list(turns)), {"type": "user_input", "content": blocks}]
 
 
-class InteractionsBackend:
+class InteractionsBackend(Backend[InteractionRequest]):
     """Builds, sends and repairs Interactions requests for one session."""
 
     def __init__(self, client: genai.Client, *, uploads: UploadCache, store: bool) -> None:
@@ -97,22 +106,25 @@ class InteractionsBackend:
     ) -> InteractionRequest:
         threshold = settings.upload_threshold
         before = [] if settings.new else conversation.before(settings.cell_id)
-        user = user_content(
-            prepared,
-            # Text the API takes no document for goes inline, as text, whatever its size.
-            lambda a: self._uploads.uri_for(a, threshold) if takes_file(a.mime_type) else None,
-            _sandbox_names(prepared, first=_files_in(e.user for e in before)),
-        )
+        # Text the API takes no document for goes inline, as text, whatever its size.
+        uris = {
+            id(a): self._uploads.uri_for(a, threshold) if takes_file(a.mime_type) else None
+            for a in prepared.attachments
+        }
+        note = _sandbox_names(prepared, first=_files_in(e.user for e in before))
+        blocks = _user_blocks(prepared, uris, note)
         previous = _chain_end(before) if self._store else None
         turns = tuple(
             (e.user, e.model if settings.resend_media else without_media(e.model)) for e in before
         )
         return InteractionRequest(
-            user=user,
+            user=user_content(prepared, lambda a: uris[id(a)], note),
+            blocks=blocks,
             turns=turns,
             previous_id=previous,
             store=self._store,
             earlier_turns=len(before),
+            input=_input(blocks, turns, previous),
         )
 
     def send(
@@ -133,14 +145,7 @@ class InteractionsBackend:
         except KeyboardInterrupt:
             self._cancel(reader.interaction_id, request.store)
             raise
-        return Answer(
-            parts=merge_parts(reader.parts),
-            usage=usage_metadata(reader.usage),
-            model_version=reader.model,
-            finish_reason=reader.finish_reason,
-            interaction_id=reader.interaction_id,
-            grounding=reader.grounding,
-        )
+        return reader.answer()
 
     def repair(
         self, request: InteractionRequest, error: GeminiMagicError, notice: Notice
@@ -163,7 +168,12 @@ class InteractionsBackend:
             f"key); its {count(turns, 'earlier turn')} "
             f"{'was' if turns == 1 else 'were'} sent again."
         )
-        return replace(request, previous_id=None, resent=True)
+        return replace(
+            request,
+            previous_id=None,
+            input=_input(request.blocks, request.turns, None),
+            resent=True,
+        )
 
     def _renew_files(
         self, request: InteractionRequest, error: GeminiMagicError
@@ -176,7 +186,15 @@ class InteractionsBackend:
             return None
         user, *rest = replace_files(contents, replacements)
         turns = tuple(zip(rest[::2], rest[1::2], strict=True))
-        return replace(request, user=user, turns=turns, renewed=True)
+        blocks = content_blocks(user)
+        return replace(
+            request,
+            user=user,
+            blocks=blocks,
+            turns=turns,
+            input=_input(blocks, turns, request.previous_id),
+            renewed=True,
+        )
 
     def _arguments(self, request: InteractionRequest, settings: TurnSettings) -> dict[str, Any]:
         config: dict[str, Any] = {}
@@ -188,7 +206,7 @@ class InteractionsBackend:
             config["thinking_level"] = settings.thinking_level
         arguments: dict[str, Any] = {
             "model": settings.model,
-            "input": request.input(),
+            "input": request.input,
             "tools": [{"type": "code_execution"}]
             + ([{"type": "google_search"}] if settings.google_search else []),
             "store": request.store,
@@ -216,6 +234,29 @@ class InteractionsBackend:
                 self._client.interactions.cancel(id=interaction_id, timeout=2.0)
 
         threading.Thread(target=cancel, name="gemini-magic-cancel", daemon=True).start()
+
+
+def _user_blocks(
+    prepared: PreparedPrompt,
+    uris: dict[int, str | None],
+    note: Callable[[Attachment], str | None],
+) -> list[dict[str, Any]]:
+    """The new user turn as content blocks, made from the attachments themselves: for
+    each a text saying what it is (and where the sandbox has it), then its data (inline,
+    or the uploaded file), then the prompt text.  The same turn as the conversation
+    records it is :func:`~gemini_magic.api.parts.user_content`."""
+    blocks: list[dict[str, Any]] = []
+    for attachment in prepared.attachments:
+        extra = note(attachment)
+        described = attachment.describe()
+        blocks.append({"type": "text", "text": f"{described}\n{extra}" if extra else described})
+        uri = uris[id(attachment)]
+        if uri is not None:
+            blocks.append(media_block(attachment.mime_type, uri=uri))
+        else:
+            blocks.append(inline_block(attachment.mime_type, attachment.data, attachment.filename))
+    blocks.append({"type": "text", "text": prepared.text})
+    return blocks
 
 
 def _files_in(contents: Iterable[types.Content]) -> int:

@@ -9,13 +9,14 @@ read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from google.genai import types
+from gemini_magic.api.sdk import types
+from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
 
-    from gemini_magic.inputs.attachment import Attachment
-    from gemini_magic.inputs.prompt import PreparedPrompt
+#: The ``part_metadata`` key of a part that stands for an Interactions step or delta
+#: this version does not know (the display shows a placeholder naming it).
+UNKNOWN_KEY = "gemini_magic_unknown"
 
 #: The token counts kept of an answer (the names of the SDK's usage metadata).
 USAGE_FIELDS = (
@@ -45,8 +46,6 @@ def merge_parts(parts: Iterable[types.Part]) -> list[types.Part]:
     A run of text pieces is joined once, at its end: joining piece by piece built a new
     ``Part`` (a pydantic validation) and a longer string for every streamed event.
     """
-    from google.genai import types
-
     merged: list[types.Part] = []
     run: list[types.Part] = []  # the text pieces that merged[-1] stands for
 
@@ -80,54 +79,6 @@ def merge_parts(parts: Iterable[types.Part]) -> list[types.Part]:
     return merged
 
 
-def _media_stand_in(part: types.Part) -> types.Part:
-    """A short text standing in for an inline image or blob the model produced."""
-    from google.genai import types
-
-    blob = part.inline_data
-    size = len(blob.data or b"") if blob is not None else 0
-    mime = (blob.mime_type if blob is not None else None) or "application/octet-stream"
-    return types.Part(
-        text=f"[{mime} output of {size:,} bytes shown to the user; not re-sent]",
-        thought_signature=part.thought_signature,
-    )
-
-
-def without_media(content: types.Content) -> types.Content:
-    """``content`` with the inline media the model produced replaced by a short text.
-
-    They cost tokens with every later turn, and the model has seen them.
-    """
-    from google.genai import types
-
-    parts = content.parts or []
-    if not any(p.inline_data is not None for p in parts):
-        return content
-    return types.Content(
-        role=content.role,
-        parts=[_media_stand_in(p) if p.inline_data is not None else p for p in parts],
-    )
-
-
-def replace_files(
-    contents: list[types.Content], replacements: dict[str, types.Part]
-) -> list[types.Content]:
-    """``contents`` with every ``fileData`` part named in ``replacements`` swapped."""
-    from google.genai import types
-
-    result = []
-    for content in contents:
-        parts = content.parts or []
-        if any(p.file_data is not None and p.file_data.file_uri in replacements for p in parts):
-            parts = [
-                replacements.get(p.file_data.file_uri, p) if p.file_data is not None else p
-                for p in parts
-            ]
-            content = types.Content(role=content.role, parts=parts)
-        result.append(content)
-    return result
-
-
 def user_content(
     prepared: PreparedPrompt,
     uri_for: Callable[[Attachment], str | None],
@@ -136,8 +87,6 @@ def user_content(
     """The new user turn: for each attachment a text saying what it is (and the API's
     ``note`` on it) and its data (inline, or the uploaded file ``uri_for`` gives), then
     the prompt text."""
-    from google.genai import types
-
     parts: list[types.Part] = []
     for attachment in prepared.attachments:
         extra = note(attachment)
@@ -150,8 +99,6 @@ def user_content(
 
 def attachment_part(attachment: Attachment, uri: str | None) -> types.Part:
     """The part that carries an attachment's data: inline, or the uploaded file."""
-    from google.genai import types
-
     if uri is None:
         blob = types.Blob(
             data=attachment.data, mime_type=attachment.mime_type, display_name=attachment.filename

@@ -13,17 +13,14 @@ conversation whose stored interactions expired.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic.api.backend import OnPart
+from gemini_magic.api.backend import OnPart, Reader
+from gemini_magic.api.parts import UNKNOWN_KEY
+from gemini_magic.api.sdk import types
 from gemini_magic.api.signatures import signature_bytes, signature_text
-from gemini_magic.display.grounding import Grounding
 from gemini_magic.errors import GeminiAPIError
 from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, enum_text
-
-if TYPE_CHECKING:
-    from google.genai import types
-
 
 #: Interaction statuses and the finish reason the answer gets (None: it ended well).
 _FINISH = {
@@ -36,8 +33,6 @@ _FINISH = {
 
 def usage_metadata(usage: Any) -> types.GenerateContentResponseUsageMetadata | None:
     """The Interactions usage in the names the footer and the totals read."""
-    from google.genai import types
-
     if usage is None:
         return None
     return types.GenerateContentResponseUsageMetadata(
@@ -50,17 +45,12 @@ def usage_metadata(usage: Any) -> types.GenerateContentResponseUsageMetadata | N
     )
 
 
-class StepReader:
+class StepReader(Reader):
     """Reads one interaction's events (or finished steps) into parts, in order."""
 
     def __init__(self, on_part: OnPart) -> None:
-        self.on_part = on_part
-        self.parts: list[types.Part] = []
-        self.interaction_id: str | None = None
-        self.model: str | None = None
+        super().__init__(on_part)
         self.status: str | None = None
-        self.usage: Any = None
-        self.grounding = Grounding()
         self._steps: dict[int, Any] = {}
         self._pending: dict[int, dict[str, Any]] = {}
         self._unknown_deltas: dict[str, None] = {}  # named once by finish(), not mid-text
@@ -102,10 +92,10 @@ class StepReader:
 
     def _interaction(self, interaction: Any) -> None:
         self.interaction_id = interaction.id or self.interaction_id
-        self.model = interaction.model or self.model
+        self.model_version = interaction.model or self.model_version
         self.status = interaction.status or self.status
         if interaction.usage is not None:
-            self.usage = interaction.usage
+            self.usage = usage_metadata(interaction.usage)
 
     def _start(self, index: int, step: Any) -> None:
         kind = getattr(step, "type", None)
@@ -167,8 +157,6 @@ class StepReader:
             self._unknown_deltas[f"delta {_raw_type(delta)}"] = None
 
     def _stop(self, index: int) -> None:
-        from google.genai import types
-
         step = self._steps.pop(index, None)
         pending = self._pending.pop(index, None)
         kind = getattr(step, "type", None)
@@ -176,16 +164,16 @@ class StepReader:
             return
         signature = signature_bytes(pending.get("signature"))
         if kind == "thought" and signature:
-            self._emit(types.Part(thought=True, text="", thought_signature=signature))
+            self.emit(types.Part(thought=True, text="", thought_signature=signature))
         elif kind == "code_execution_call":
             code = types.ExecutableCode(code=pending["code"], language="PYTHON", id=pending["id"])
-            self._emit(types.Part(executable_code=code, thought_signature=signature))
+            self.emit(types.Part(executable_code=code, thought_signature=signature))
         elif kind == "code_execution_result":
             outcome = OUTCOME_FAILED if pending["is_error"] else OUTCOME_OK
             result = types.CodeExecutionResult(
                 outcome=outcome, output=pending["result"], id=pending["call_id"]
             )
-            self._emit(types.Part(code_execution_result=result, thought_signature=signature))
+            self.emit(types.Part(code_execution_result=result, thought_signature=signature))
 
     def finish(self) -> None:
         """End the answer: name each kind of delta this version could not show, once."""
@@ -215,10 +203,8 @@ class StepReader:
     # --- parts ----------------------------------------------------------------------
 
     def _text(self, text: str | None, *, thought: bool) -> None:
-        from google.genai import types
-
         if text:
-            self._emit(types.Part(text=text, thought=True if thought else None))
+            self.emit(types.Part(text=text, thought=True if thought else None))
 
     def _search_results(self, results: Any) -> None:
         for result in results or []:
@@ -241,24 +227,14 @@ class StepReader:
             self._emit_unknown(f"content {kind}")
 
     def _image(self, data: str | None, mime_type: Any) -> None:
-        from google.genai import types
-
         try:
             raw = base64.b64decode(data or "")
         except ValueError as error:  # binascii.Error: not base64 after all
             raise GeminiAPIError("Gemini sent an image that could not be decoded.") from error
-        self._emit(types.Part(inline_data=types.Blob(data=raw, mime_type=enum_text(mime_type))))
+        self.emit(types.Part(inline_data=types.Blob(data=raw, mime_type=enum_text(mime_type))))
 
     def _emit_unknown(self, what: str) -> None:
-        from google.genai import types
-
-        from gemini_magic.display.stream import UNKNOWN_KEY
-
-        self._emit(types.Part(part_metadata={UNKNOWN_KEY: what}))
-
-    def _emit(self, part: types.Part) -> None:
-        self.parts.append(part)
-        self.on_part(part)
+        self.emit(types.Part(part_metadata={UNKNOWN_KEY: what}))
 
 
 def _raw_type(item: Any) -> str:
@@ -312,14 +288,14 @@ def content_blocks(content: types.Content) -> list[dict[str, Any]]:
             blocks.append({"type": "text", "text": part.text})
         elif part.inline_data is not None:
             blob = part.inline_data
-            blocks.append(_inline_block(blob.mime_type or "", blob.data or b"", blob.display_name))
+            blocks.append(inline_block(blob.mime_type or "", blob.data or b"", blob.display_name))
         elif part.file_data is not None:
             data = part.file_data
             blocks.append(media_block(data.mime_type or "", uri=data.file_uri))
     return blocks
 
 
-def _inline_block(mime_type: str, data: bytes, name: str | None) -> dict[str, Any]:
+def inline_block(mime_type: str, data: bytes, name: str | None) -> dict[str, Any]:
     """An image or document block, or for text the API has no document type for (a
     ``.py``, ``.txt``, ``.json`` file, the last error) a text block with its content."""
     if takes_file(mime_type):

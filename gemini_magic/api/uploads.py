@@ -17,16 +17,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gemini_magic.api.errors import GONE_STATUSES, service_call
+from gemini_magic.api.parts import attachment_part
+from gemini_magic.api.sdk import genai, types
 from gemini_magic.errors import GeminiAPIError
-
-if TYPE_CHECKING:
-    from google import genai
-    from google.genai import types
-
-    from gemini_magic.inputs.attachment import Attachment
+from gemini_magic.inputs.attachment import Attachment
 
 
 @dataclass
@@ -93,9 +89,6 @@ class UploadCache:
     def renewed_parts(self, contents: list[types.Content]) -> dict[str, types.Part] | None:
         """For the uploaded files ``contents`` name that are gone, the parts to send
         instead: the same data uploaded again, or a note where it was not ours."""
-        from google.genai import types
-
-        from gemini_magic.api.parts import attachment_part
 
         uris = [p.file_data.file_uri for c in contents for p in c.parts or [] if p.file_data]
         gone = self.renew(uri for uri in uris if uri) if uris else None
@@ -109,8 +102,6 @@ class UploadCache:
         }
 
     def _upload(self, attachment: Attachment) -> _Upload:
-        from google.genai import types
-
         with service_call(self._timeout_s):
             file = self._client.files.upload(
                 file=io.BytesIO(attachment.data),

@@ -1,18 +1,20 @@
 """The ipywidgets settings panel that ``%gemini`` shows where widgets render.
 
 Only in a Jupyter kernel with ipywidgets installed; elsewhere ``%gemini`` shows the plain
-settings table alone.  The widgets are linked to the same traits ``%config`` sets
-(``traitlets.link``, both ways), so the panel and ``%config`` never disagree.
+settings table alone.  The panel edits the same traits ``%config`` sets, both ways: a
+widget's change goes through the command's setter, and a trait's change (``%config``,
+another panel) is watched and shown in the widget, so the panel and ``%config`` never
+disagree.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-if TYPE_CHECKING:
-    from traitlets import HasTraits
+from IPython.display import display
 
-    from gemini_magic.session import GeminiSession
+from gemini_magic.command.context import Context
 
 #: Models offered in the picker besides the current one.
 KNOWN_MODELS = (
@@ -22,53 +24,50 @@ KNOWN_MODELS = (
 )
 
 
-def show_panel(configurable: HasTraits, session: GeminiSession) -> bool:
+def show_panel(context: Context) -> bool:
     """Display the panel if this front end can show widgets; return whether it did."""
-    shell = getattr(configurable, "shell", None)
-    if shell is None or getattr(shell, "kernel", None) is None:
+    if context.shell is None or getattr(context.shell, "kernel", None) is None:
         return False
     try:
-        panel = build_panel(configurable, session)
+        panel = build_panel(context)
     except ImportError:
         return False
-    from IPython.display import display
-
     display(panel)
     return True
 
 
-def build_panel(configurable: HasTraits, session: GeminiSession) -> Any:
+def build_panel(context: Context) -> Any:
     """The widgets: a model picker, a temperature slider, a new-conversation button.
 
-    ``configurable`` holds the ``model`` and ``temperature`` traits.  Raises
-    ``ImportError`` when ipywidgets is not installed.
+    Raises ``ImportError`` when ipywidgets is not installed.
     """
     import ipywidgets as widgets
-    from traitlets import link
 
-    current = configurable.model  # type: ignore[attr-defined]
-    chosen = configurable.temperature  # type: ignore[attr-defined]
-    options = list(dict.fromkeys([current, *KNOWN_MODELS]))
-    model = widgets.Dropdown(options=options, value=current, description="Model")
+    session, settings = context.session, context.settings
+    options = list(dict.fromkeys([settings.model, *KNOWN_MODELS]))
+    model = widgets.Dropdown(options=options, value=settings.model, description="Model")
+    # None (the model's default) has no slider position: the slider shows 1.0 and the
+    # trait stays None until the slider is moved.
     temperature = widgets.FloatSlider(
-        value=1.0 if chosen is None else chosen,
+        value=1.0 if settings.temperature is None else settings.temperature,
         min=0.0,
         max=2.0,
         step=0.1,
         description="Temperature",
     )
-    # A link first copies the widget's value to the trait: both already agree.
-    link((model, "value"), (configurable, "model"))
-    if chosen is not None:
-        link((temperature, "value"), (configurable, "temperature"))
-    else:
-        # None (the model's default) has no slider position: the slider takes over
-        # once it is moved.
-        def take_over(change: dict[str, Any]) -> None:
-            temperature.unobserve(take_over, names="value")
-            link((temperature, "value"), (configurable, "temperature"))
 
-        temperature.observe(take_over, names="value")
+    def show_model(name: str) -> None:
+        if name not in model.options:  # a model %config named that the picker lacks
+            model.options = [*model.options, name]
+        model.value = name
+
+    def show_temperature(value: float | None) -> None:
+        if value is not None:
+            temperature.value = value
+
+    _follow(context, model, "model", show_model)
+    _follow(context, temperature, "temperature", show_temperature)
+
     new = widgets.Button(description="New conversation", icon="refresh")
     message = widgets.Label()
 
@@ -79,3 +78,28 @@ def build_panel(configurable: HasTraits, session: GeminiSession) -> Any:
 
     new.on_click(new_conversation)
     return widgets.VBox([widgets.HBox([model, temperature]), widgets.HBox([new, message])])
+
+
+def _follow(context: Context, widget: Any, name: str, show: Callable[[Any], None]) -> None:
+    """Link ``widget`` to the trait ``name`` both ways, as ``traitlets.link`` would.
+
+    The user's edit goes through the setter; a change of the trait is shown with
+    ``show``.  While it is being shown, the widget's own changes are not edits: the
+    picker passes through other values while it gains an option, and none of them may
+    be written back to the trait.
+    """
+    showing: list[bool] = []
+
+    def edited(change: dict[str, Any]) -> None:
+        if not showing:
+            context.set_option(name, change["new"])
+
+    def changed(value: Any) -> None:
+        showing.append(True)
+        try:
+            show(value)
+        finally:
+            showing.pop()
+
+    widget.observe(edited, names="value")
+    context.watch_option(name, changed)

@@ -2,39 +2,38 @@
 
 The sandbox ran the model's code on copies of the attachments (``sales.csv``, maybe only a
 ``--sample`` of the rows).  Here the same code runs on the objects themselves, or on
-another object of the same kind (``%gemini run sales=sales_2025``).  This module picks the
-code (every block that ran, or ``-n N``), binds its reads with
-:func:`gemini_magic.answer.rebind.rebind`, checks that every variable it will read is there and
-of the attached kind, shows the code and runs it with
+another object of the same kind (``%gemini run sales=sales_2025``).  This module finds
+the answer, has :func:`gemini_magic.answer.runnable.runnable` pick its code (every block
+that ran, or ``-n N``) and bind its reads, checks that every variable it will read is
+there and of the attached kind, shows the code and runs it with
 :func:`gemini_magic.answer.execute.run_rebound`.  Nothing is sent to the service and we write
 nothing to disk; the code only ever runs when the user types ``%gemini run``.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
+from IPython.display import display
+
+from gemini_magic.answer.binding import Binding
 from gemini_magic.answer.execute import run_rebound
-from gemini_magic.answer.rebind import HEADER, Binding, Rebound, check_expression, rebind
+from gemini_magic.answer.names import check_expression
+from gemini_magic.answer.response import GeminiResponse
+from gemini_magic.answer.runnable import code_blocks, runnable
+from gemini_magic.command.context import Context
 from gemini_magic.display.blocks import Notice
 from gemini_magic.display.execution import CodeBlock
 from gemini_magic.errors import UsageError
 from gemini_magic.settings import LAST_RESPONSE_NAME
-from gemini_magic.text import OUTCOME_OK, count, outcome_name
+from gemini_magic.text import count
 
-if TYPE_CHECKING:
-    import argparse
-
-    from traitlets import HasTraits
-
-    from gemini_magic.answer.response import GeminiResponse
-    from gemini_magic.session import GeminiSession
-
-__all__ = ["HELP", "CodeRun", "add_arguments", "code_blocks", "run", "runnable", "runnable_code"]
+__all__ = ["HELP", "add_arguments", "run"]
 
 HELP = (
     "Run the code of an answer in this kernel, on the live objects it was about (the "
@@ -67,7 +66,7 @@ _LABELS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``%gemini run`` (the sub-parser is made in ``commands``)."""
+    """The options of ``%gemini run`` (the sub-parser is made in ``command``)."""
     parser.usage = _USAGE
     parser.add_argument(
         "items",
@@ -88,90 +87,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class CodeRun(NamedTuple):
-    """One code block of an answer and whether the sandbox ran it without an error."""
-
-    code: str
-    ran_ok: bool
-
-
-def code_blocks(response: GeminiResponse) -> list[CodeRun]:
-    """The answer's code blocks in order, each with the outcome of the run that followed it."""
-    blocks: list[CodeRun] = []
-    for part in response.parts:
-        if part.thought:
-            continue
-        if part.executable_code is not None:
-            blocks.append(CodeRun(part.executable_code.code or "", True))
-        elif part.code_execution_result is not None and blocks:
-            outcome = outcome_name(part.code_execution_result.outcome)
-            blocks[-1] = blocks[-1]._replace(ran_ok=outcome == OUTCOME_OK)
-    return blocks
-
-
-def runnable(
-    response: GeminiResponse, block: int | None = None, bindings: Sequence[Binding] | None = None
-) -> Rebound:
-    """The code to run here: the ``block``-th block (1-based), or every block that ran.
-
-    A block that failed in the sandbox was usually followed by the model's corrected one,
-    so it is left out (and the header says so); when every block failed they all run.
-    ``bindings`` default to the answer's own.  The answer must have code and ``block`` be
-    in range; raises UsageError for code that does not parse.
-    """
-    blocks = code_blocks(response)
-    if block is not None:
-        chosen = [blocks[block - 1].code]
-        note = f"{HEADER} block {block} of {len(blocks)} only" if len(blocks) > 1 else None
-    else:
-        failed = [number for number, run in enumerate(blocks, 1) if not run.ran_ok]
-        ran = [run.code for run in blocks if run.ran_ok]
-        chosen = ran or [run.code for run in blocks]
-        note = None
-        if failed and ran:
-            listed = ", ".join(map(str, failed))
-            note = (
-                f"{HEADER} left out {'blocks' if len(failed) > 1 else 'block'} {listed}: "
-                f"failed in the sandbox (-n {failed[0]} runs one)"
-            )
-        elif failed:
-            note = f"{HEADER} this code failed in the sandbox: it may fail here too"
-    rebound = rebind("\n\n".join(chosen), response.bindings if bindings is None else bindings)
-    if note is None:
-        return rebound
-    lines = rebound.code.split("\n")
-    after_header = next(i for i, line in enumerate(lines) if not line.startswith(HEADER))
-    lines.insert(after_header, note)
-    return dataclasses.replace(rebound, code="\n".join(lines))
-
-
-def runnable_code(response: GeminiResponse) -> str | None:
-    """What ``-x`` inserts and ``GeminiResponse.runnable_code`` holds (None: no code).
-
-    Code that does not parse in this Python (newer syntax than the sandbox's) is given as
-    the sandbox ran it, its header saying why, so the user still gets it to fix.
-    """
-    blocks = code_blocks(response)
-    if not blocks:
-        return None
-    try:
-        return runnable(response).code
-    except UsageError as error:
-        why = " ".join(error.message.split())
-        return f"{HEADER} not rewritten: {why}\n" + "\n\n".join(run.code for run in blocks) + "\n"
-
-
-def run(session: GeminiSession, configurable: HasTraits, args: argparse.Namespace) -> None:
+def run(context: Context, args: argparse.Namespace) -> None:
     """``%gemini run``: check everything, show the code, run it, say what it defined.
 
     Bad input (no answer, no code, ``-n`` out of range, a binding to a missing or
     mismatched variable) raises before anything is shown or run.
     """
-    shell = configurable.shell  # type: ignore[attr-defined]
+    shell = context.shell
+    if shell is None:
+        raise UsageError("%gemini run runs code in an IPython shell, and there is none.")
     namespace = shell.user_ns
     name, pairs = _split_items(args.items)
     response, label = _answer(namespace, name)
-    blocks = code_blocks(response)
+    blocks = code_blocks(response.parts)
     if not blocks:
         raise UsageError(
             f"{_sentence(label)} has no code to run.",
@@ -186,20 +114,18 @@ def run(session: GeminiSession, configurable: HasTraits, args: argparse.Namespac
             hint="Leave -n out to run every block that ran in the sandbox.",
         )
     bindings, chosen = _rebind_to(response.bindings, pairs, namespace, label)
-    rebound = runnable(response, args.block, bindings)
+    rebound = runnable(response.parts, bindings, args.block)
     used = {filename for filename, _ in rebound.bound}
     live = [binding for binding in bindings if used.intersection(binding.filenames)]
     for index, binding in enumerate(bindings):
         if index not in chosen and binding in live:
             _check_live(binding, binding.expression, namespace, chosen=False)
 
-    from IPython.display import display
-
     display(
         CodeBlock(
             rebound.code,
-            max_lines=configurable.max_output_lines,  # type: ignore[attr-defined]
-            max_chars=configurable.max_output_chars,  # type: ignore[attr-defined]
+            max_lines=context.settings.max_output_lines,
+            max_chars=context.settings.max_output_chars,
         )
     )
     defined = run_rebound(shell, rebound)
@@ -245,8 +171,6 @@ def _split_items(items: Sequence[str]) -> tuple[str | None, list[tuple[str, str]
 
 def _answer(namespace: Mapping[str, Any], name: str | None) -> tuple[GeminiResponse, str]:
     """The answer to run and how to name it in a message (``the answer `q1```)."""
-    from gemini_magic.answer.response import GeminiResponse
-
     key = LAST_RESPONSE_NAME if name is None else name
     value = namespace.get(key)
     if isinstance(value, GeminiResponse):

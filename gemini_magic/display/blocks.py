@@ -15,13 +15,11 @@ import base64
 import html
 import io
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
+from gemini_magic.api.sdk import types
 from gemini_magic.display.markdown import SafeMarkdown, markdown_literal
 from gemini_magic.text import human_size
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 MimeBundle = tuple[dict[str, Any], dict[str, Any]]
 

@@ -3,10 +3,8 @@
 With ``--search`` the model may search the web beside running code.  Google's terms
 ask apps to show the search suggestions it returns (the "entry point": a small HTML
 snippet of search chips) with the answer; we show it with the queries and the sources
-(titles and links).  Both APIs carry the same facts in different places —
-generateContent in the candidate's ``groundingMetadata``, Interactions in
-``google_search_call`` / ``google_search_result`` steps and ``url_citation``
-annotations — and both become one :class:`Grounding`.
+(titles and links), from the :class:`~gemini_magic.api.search.Grounding` the answer
+carries.
 
 The entry point is HTML from the service and so untrusted, like all model output: it
 is passed through :func:`sanitize_html` (an allow-list: no scripts, no event handlers,
@@ -17,10 +15,10 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from gemini_magic.api.search import SAFE_URL, Grounding
 from gemini_magic.display.blocks import Block
 
 _TAGS = frozenset(
@@ -33,40 +31,7 @@ _ATTRIBUTES = frozenset(
     | {"src", "style", "viewbox", "width", "xmlns", "stroke", "stroke-width", "alt", "title"}
     | {"cx", "cy", "r", "x", "y", "rx", "ry"}
 )
-_SAFE_URL = re.compile(r"^\s*https?://", re.IGNORECASE)
 _UNSAFE_CSS = re.compile(r"expression\s*\(|javascript:|@import|url\s*\(", re.IGNORECASE)
-
-
-@dataclass
-class Grounding:
-    """The searches behind an answer (empty when the model did not search)."""
-
-    queries: list[str] = field(default_factory=list)
-    sources: list[tuple[str, str]] = field(default_factory=list)  # (title, link)
-    entry_points: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.queries or self.sources or self.entry_points)
-
-    def add_query(self, query: str) -> None:
-        if query and query not in self.queries:
-            self.queries.append(query)
-
-    def add_source(self, title: str | None, link: str | None) -> None:
-        if link and _SAFE_URL.match(link) and all(link != s[1] for s in self.sources):
-            self.sources.append((title or link, link))
-
-    def take_metadata(self, metadata: Any) -> None:
-        """Read a generateContent ``groundingMetadata``."""
-        for query in metadata.web_search_queries or []:
-            self.add_query(query)
-        for chunk in metadata.grounding_chunks or []:
-            web = getattr(chunk, "web", None)
-            if web is not None:
-                self.add_source(web.title, web.uri)
-        entry = metadata.search_entry_point
-        if entry is not None and entry.rendered_content:
-            self.entry_points.append(entry.rendered_content)
 
 
 class SearchBlock(Block):
@@ -155,7 +120,7 @@ def _allowed(name: str, value: str) -> bool:
     if name not in _ATTRIBUTES:
         return False
     if name in ("href", "src"):
-        return bool(_SAFE_URL.match(value))
+        return bool(SAFE_URL.match(value))
     return not (name == "style" and _UNSAFE_CSS.search(value))
 
 

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from IPython.core.displaypub import DisplayPublisher
+from IPython.display import display as ipython_display
+
+from gemini_magic.api.parts import UNKNOWN_KEY
+from gemini_magic.api.sdk import types
 from gemini_magic.display.blocks import (
     MAX_TEXT_CHARS,
     WARNING,
@@ -33,9 +38,6 @@ from gemini_magic.display.execution import CodeBlock, ExecutionOutput
 from gemini_magic.display.footer import Footer, FooterLine
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.text import enum_text, outcome_name
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 
 class _NoHandle:
@@ -92,8 +94,6 @@ def supports_live_updates(shell: Any) -> bool:
     of every update again.  A publisher that replaces ``publish`` (ipykernel's,
     ``capture_output``'s, another front end's) is taken to handle updates.
     """
-    from IPython.core.displaypub import DisplayPublisher
-
     publisher = getattr(shell, "display_pub", None)
     if publisher is None:
         return False
@@ -103,10 +103,6 @@ def supports_live_updates(shell: Any) -> bool:
 def _code_language(code: types.ExecutableCode) -> str:
     language = enum_text(code.language, "python")
     return "python" if language == "LANGUAGE_UNSPECIFIED" else language.lower()
-
-
-#: The ``part_metadata`` key of a part that stands for an unknown Interactions step.
-UNKNOWN_KEY = "gemini_magic_unknown"
 
 
 def _part_kind(part: types.Part) -> str:
@@ -149,9 +145,7 @@ class StreamView:
                 "max_output_lines and max_output_chars must be at least 1, "
                 f"not {max_output_lines} and {max_output_chars}."
             )
-        if display is None:
-            from IPython.display import display
-        self._display = display
+        self._display = display if display is not None else ipython_display
         self.live_updates = live_updates
         self._write = write
         self.show_thoughts = show_thoughts

@@ -5,7 +5,7 @@ that tests (and the magic's offline mode) point the real google-genai SDK at::
 
     from gemini_magic.emulator import Emulator
 
-    with Emulator() as emu:        # GOOGLE_GEMINI_BASE_URL=emu.url, any API key
+    with Emulator() as emu:        # GOOGLE_GEMINI_BASE_URL=emu.url, GEMINI_API_KEY=emu.key
         ...
 
 Importing it is cheap (stdlib only): pandas and Matplotlib are imported only by the

@@ -1,13 +1,19 @@
 """The :class:`Emulator`: an offline Gemini REST service on a local port.
 
 It owns the state shared by the server's threads (files, faults, the request log,
-scripted replies, settings) and the server's lifetime.  Use it as a context manager,
-or call :meth:`Emulator.start` / :meth:`Emulator.stop`.
+scripted replies, settings), the server's lifetime and its API key.  Use it as a
+context manager, or call :meth:`Emulator.start` / :meth:`Emulator.stop`.
+
+The emulator runs the code of its replies as the user who started it, so it answers
+only whoever holds its key (:attr:`Emulator.key`, random unless one is chosen): on a
+shared machine every user can reach every loopback port.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 import threading
 from typing import Any
 
@@ -24,9 +30,7 @@ from gemini_magic.emulator.store.files import FileStore
 from gemini_magic.emulator.store.interactions import InteractionStore
 from gemini_magic.emulator.wire.log import LoggedRequest
 from gemini_magic.errors import ConfigurationError
-
-OFFLINE_MARK = "offline-emulator"
-"""Part of every reply's ``modelVersion`` (``f"{model}-{OFFLINE_MARK}"``)."""
+from gemini_magic.models import OFFLINE_MARK
 
 DEFAULT_EXEC_TIMEOUT = 30.0
 """Seconds each code execution may run, as on the service."""
@@ -38,6 +42,8 @@ class Emulator:
     ``replies`` is a replies file (YAML/JSON) or the rules as Python data; by default
     the file named by ``GEMINI_EMULATOR_REPLIES``, if set.  ``delay`` is the pause
     between streamed events.  ``port=0`` picks a free port (see :attr:`url`).
+    ``key`` is the API key every request must carry (:attr:`key`); by default a random
+    one, made here.
     """
 
     offline_mark = OFFLINE_MARK
@@ -49,7 +55,13 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         exec_timeout: float = DEFAULT_EXEC_TIMEOUT,
+        key: str | None = None,
     ) -> None:
+        if key is not None and (not isinstance(key, str) or not key.strip()):
+            raise ConfigurationError("The offline emulator's API key must be a non-empty string.")
+        #: The API key the SDK must send (``GEMINI_API_KEY``); any other is refused.
+        self.key: str = key if key is not None else secrets.token_urlsafe(32)
+        self._more_keys: list[str] = []
         if replies is None:
             replies = os.environ.get(ENV_VAR) or None
         self._initial_replies = load_replies(replies)
@@ -127,6 +139,27 @@ class Emulator:
         """TCP connections accepted since start (keep-alive reuses one)."""
         return self._server.connections_accepted if self._server else 0
 
+    # -- who may call it ---------------------------------------------------------------
+
+    def accepts(self, key: str) -> bool:
+        """Whether ``key`` is this emulator's key (or one :meth:`add_key` made)."""
+        given = key.encode("utf-8", "surrogateescape")
+        return any(
+            hmac.compare_digest(given, known.encode("utf-8", "surrogateescape"))
+            for known in [self.key, *self._more_keys]
+        )
+
+    def add_key(self, key: str | None = None) -> str:
+        """Accept ``key`` too (default: a new random one) until :meth:`reset`, and
+        return it: another caller of the same service, whose stored interactions are
+        not this key's, or a test's own key-shaped secret."""
+        if key is None:
+            key = secrets.token_urlsafe(32)
+        elif not isinstance(key, str) or not key.strip():
+            raise ConfigurationError("An API key must be a non-empty string.")
+        self._more_keys.append(key)
+        return key
+
     # -- state for tests --------------------------------------------------------------
 
     @property
@@ -193,9 +226,10 @@ class Emulator:
         }
 
     def reset(self) -> None:
-        """Back to the state after start: no faults, log, files, caches, interactions;
-        the initial settings."""
+        """Back to the state after start: no faults, log, files, caches, interactions,
+        added keys; the initial settings."""
         self._wake_all()
+        self._more_keys = []
         self.faults.clear()
         self.files.clear()
         self.caches.clear()

@@ -7,18 +7,21 @@ part that tells the model which file holds what, and :meth:`Attachment.summary`,
 on the ``Sent:`` line.  This module holds the common base; each kind lives with the code
 that makes it: frames in :mod:`~gemini_magic.inputs.frames`, images and figures in
 :mod:`~gemini_magic.inputs.images`, files on disk in :mod:`~gemini_magic.inputs.files`,
-the last error in :mod:`~gemini_magic.inputs.error`.
+the last error in :mod:`~gemini_magic.inputs.error`.  A :class:`PreparedPrompt` is the
+prompt's text with its attachments, as the API layer receives it (made by
+:func:`~gemini_magic.inputs.prompt.prepare_prompt`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import PurePath
 
-__all__ = ["Attachment", "content_digest"]
+from gemini_magic.text import count
+
+__all__ = ["Attachment", "PreparedPrompt", "content_digest"]
 
 # The extension the code-execution sandbox gives an attachment of each MIME type, where
 # ``mimetypes`` would pick another (``text/plain`` -> ``.txt``, not ``.bat``).
@@ -27,6 +30,8 @@ _SANDBOX_EXTENSIONS = {"text/csv": ".csv", "text/plain": ".txt", "application/js
 
 def content_digest(data: bytes) -> str:
     """The upload cache's key for bytes that are not a frame (a frame hashes its values)."""
+    import hashlib  # here, not at the top: %load_ext imports this module and stays light
+
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
@@ -87,3 +92,20 @@ class Attachment(ABC):
             f"missing there, it is the matching input_file_N{ext}, numbered in the order the "
             f"files were attached); {how}."
         )
+
+
+@dataclass(frozen=True)
+class PreparedPrompt:
+    """The prompt as it will be sent: text with placeholders, the files, and the hints."""
+
+    text: str
+    attachments: tuple[Attachment, ...]
+    hints: tuple[str, ...]
+
+    def sent_summary(self) -> str:
+        """The one line that says exactly what left the machine with this prompt."""
+        prompt = f"the prompt text ({count(len(self.text), 'character')})"
+        if not self.attachments:
+            return f"Sent: {prompt}, no attachments."
+        files = ", ".join(a.summary() for a in self.attachments)
+        return f"Sent: {files} and {prompt}."

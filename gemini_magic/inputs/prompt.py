@@ -15,40 +15,23 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from gemini_magic.errors import AttachmentError, UsageError
-from gemini_magic.inputs.attachment import Attachment
+from gemini_magic.inputs.attachment import Attachment, PreparedPrompt
 from gemini_magic.inputs.error import LastError, error_attachment
 from gemini_magic.inputs.files import file_attachment
 from gemini_magic.inputs.frames import encode_frame, frame_kind
 from gemini_magic.inputs.images import figure_attachment, image_attachment, is_figure, is_image
 from gemini_magic.inputs.references import Reference, parse_template, resolve
 from gemini_magic.settings import Limits
-from gemini_magic.text import count, human_size
+from gemini_magic.text import human_size
 
 __all__ = ["Limits", "PreparedPrompt", "prepare_prompt"]
 
 DEFAULT_LIMITS = Limits()
-
-
-@dataclass(frozen=True)
-class PreparedPrompt:
-    """The prompt as it will be sent: text with placeholders, the files, and the hints."""
-
-    text: str
-    attachments: tuple[Attachment, ...]
-    hints: tuple[str, ...]
-
-    def sent_summary(self) -> str:
-        """The one line that says exactly what left the machine with this prompt."""
-        prompt = f"the prompt text ({count(len(self.text), 'character')})"
-        if not self.attachments:
-            return f"Sent: {prompt}, no attachments."
-        files = ", ".join(a.summary() for a in self.attachments)
-        return f"Sent: {files} and {prompt}."
 
 
 def prepare_prompt(
@@ -87,7 +70,7 @@ def prepare_prompt(
     references = [p for p in pieces if isinstance(p, Reference)]
     values = {ref.canonical: resolve(ref, namespace) for ref in references}
     folder = cwd if cwd is not None else Path.cwd()
-    builder = _Builder(limits, sample=sample, seed=seed)
+    builder = _Builder(limits)
     for path in files:
         builder.add(
             file_attachment(
@@ -98,12 +81,31 @@ def prepare_prompt(
         builder.add(error_attachment(last_error))
 
     out: list[str] = []
+    attached: dict[str, Attachment | None] = {}  # one attachment per reference
     for piece in pieces:
         if isinstance(piece, str):
             out.append(piece)
             continue
         value = values[piece.canonical]
-        attachment = builder.for_reference(piece, value, cwd=folder)
+        if piece.canonical not in attached:
+            # A frame, the common case, is encoded right here: no call stands between.
+            kind = frame_kind(value)
+            made = (
+                encode_frame(
+                    piece.text,
+                    value,
+                    kind,
+                    filename=f"{piece.stem}.csv",
+                    column=piece.last_name,
+                    cap=limits.max_attachment_bytes,
+                    sample=sample,
+                    seed=seed,
+                )
+                if kind is not None
+                else _attach(piece, value, limits, folder)
+            )
+            attached[piece.canonical] = None if made is None else builder.add(made)
+        attachment = attached[piece.canonical]
         out.append(attachment.filename if attachment else _inline(piece.text, value, limits))
 
     text = "".join(out)
@@ -119,26 +121,13 @@ def prepare_prompt(
 
 
 class _Builder:
-    """Collects a prompt's attachments: one per reference or file, unique names, request cap."""
+    """Collects a prompt's attachments: unique names, no file twice, the request cap."""
 
-    def __init__(self, limits: Limits, *, sample: int | None, seed: int) -> None:
+    def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.sample = sample
-        self.seed = seed
         self.attachments: list[Attachment] = []
-        self._by_reference: dict[str, Attachment] = {}
         self._by_path: dict[Path, Attachment] = {}
         self._total = 0
-
-    def for_reference(self, ref: Reference, value: Any, *, cwd: Path) -> Attachment | None:
-        """The attachment for ``{ref}`` (made once per reference), or None to paste str()."""
-        if ref.canonical in self._by_reference:
-            return self._by_reference[ref.canonical]
-        attachment = _attach(ref, value, self.limits, self.sample, self.seed, cwd)
-        if attachment is not None:
-            attachment = self.add(attachment)
-            self._by_reference[ref.canonical] = attachment
-        return attachment
 
     def add(self, attachment: Attachment) -> Attachment:
         """Number ``attachment``, give it a file name no other one has, and count its size.
@@ -171,22 +160,9 @@ class _Builder:
         return attachment
 
 
-def _attach(
-    ref: Reference, value: Any, limits: Limits, sample: int | None, seed: int, cwd: Path
-) -> Attachment | None:
-    """The attachment ``value`` makes by its type, or None for a value pasted as str()."""
-    kind = frame_kind(value)
-    if kind is not None:
-        return encode_frame(
-            ref.text,
-            value,
-            kind,
-            filename=f"{ref.stem}.csv",
-            column=ref.last_name,
-            cap=limits.max_attachment_bytes,
-            sample=sample,
-            seed=seed,
-        )
+def _attach(ref: Reference, value: Any, limits: Limits, cwd: Path) -> Attachment | None:
+    """The attachment a value other than a frame makes by its type, or None for a value
+    pasted as str()."""
     if is_image(value):
         return image_attachment(ref.text, value, stem=ref.stem, cap=limits.max_file_bytes)
     if is_figure(value):

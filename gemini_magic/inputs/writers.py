@@ -98,9 +98,13 @@ def pandas_csv(table: Any) -> tuple[bytes, str]:
     blank_rows = table.shape[1] == 1 and _has_blank_cells(table.iloc[:, 0])
     if not blank_rows and _arrow_can_write(table):
         import pyarrow as pa
+        import pyarrow.csv as pacsv
 
         try:
-            return _arrow_csv(table), "pyarrow"
+            arrow, quoting = _arrow_table(table)
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(arrow, sink, pacsv.WriteOptions(quoting_style=quoting))
+            return sink.getvalue().to_pybytes(), "pyarrow"
         except (pa.ArrowException, UnicodeEncodeError):
             pass  # a value pyarrow cannot convert after all: to_csv writes anything
     # ``read_csv`` skips blank lines, so in a one-column file a missing value or an empty
@@ -217,15 +221,15 @@ def _arrow_type_is_plain(arrow_type: Any) -> bool:
     )
 
 
-def _arrow_csv(table: Any) -> bytes:
-    """Write ``table`` with pyarrow, shaped to read back like ``to_csv``'s text.
+def _arrow_table(table: Any) -> tuple[Any, str]:
+    """``table`` as a pyarrow table shaped to be written like ``to_csv``'s text, and the
+    quoting it needs.
 
     Timestamps are narrowed to the coarsest unit that loses nothing (dates when all are
     midnight), as ``to_csv`` does; strings are quoted only when some value needs it.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     quoting = "none"  # of the values: pyarrow always quotes the header
@@ -239,9 +243,7 @@ def _arrow_csv(table: Any) -> bytes:
             quoting == "none" and pc.any(pc.match_substring_regex(column, _STRUCTURAL)).as_py()
         ):
             quoting = "needed"
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(arrow, sink, pacsv.WriteOptions(quoting_style=quoting))
-    return sink.getvalue().to_pybytes()
+    return arrow, quoting
 
 
 def _floats_as_floats(column: Any) -> Any:

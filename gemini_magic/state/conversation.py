@@ -20,14 +20,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gemini_magic.api.parts import replace_files, without_media
+from gemini_magic.api.sdk import types
 from gemini_magic.errors import HistoryError, UsageError
 from gemini_magic.settings import DEFAULT_CONVERSATION as DEFAULT_NAME
-
-if TYPE_CHECKING:
-    from google.genai import types
 
 FORMAT = "gemini-magic-conversations"
 VERSION = 1
@@ -67,8 +64,6 @@ class Exchange:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Exchange:
-        from google.genai import types
-
         return cls(
             user=types.Content.model_validate(data["user"]),
             model=types.Content.model_validate(data["model"]),
@@ -89,6 +84,48 @@ def _optional_text(data: dict[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ValueError(f"{key} is {type(value).__name__}, not text")
     return value
+
+
+def _media_stand_in(part: types.Part) -> types.Part:
+    """A short text standing in for an inline image or blob the model produced."""
+    blob = part.inline_data
+    size = len(blob.data or b"") if blob is not None else 0
+    mime = (blob.mime_type if blob is not None else None) or "application/octet-stream"
+    return types.Part(
+        text=f"[{mime} output of {size:,} bytes shown to the user; not re-sent]",
+        thought_signature=part.thought_signature,
+    )
+
+
+def without_media(content: types.Content) -> types.Content:
+    """``content`` with the inline media the model produced replaced by a short text.
+
+    They cost tokens with every later turn, and the model has seen them.
+    """
+    parts = content.parts or []
+    if not any(p.inline_data is not None for p in parts):
+        return content
+    return types.Content(
+        role=content.role,
+        parts=[_media_stand_in(p) if p.inline_data is not None else p for p in parts],
+    )
+
+
+def replace_files(
+    contents: list[types.Content], replacements: dict[str, types.Part]
+) -> list[types.Content]:
+    """``contents`` with every ``fileData`` part named in ``replacements`` swapped."""
+    result = []
+    for content in contents:
+        parts = content.parts or []
+        if any(p.file_data is not None and p.file_data.file_uri in replacements for p in parts):
+            parts = [
+                replacements.get(p.file_data.file_uri, p) if p.file_data is not None else p
+                for p in parts
+            ]
+            content = types.Content(role=content.role, parts=parts)
+        result.append(content)
+    return result
 
 
 def _new_id() -> str:
@@ -272,34 +309,6 @@ class ConversationStore:
         except RecursionError:
             raise HistoryError(f"{source} is nested too deeply to be a history file.") from None
         return cls.from_json(data, source=str(source))
-
-    # --- reading it ---------------------------------------------------------------
-
-    def export_markdown(self, path: str | os.PathLike[str]) -> Path:
-        """Write every conversation as readable Markdown (images as short notes)."""
-        target = Path(path).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.to_markdown(), encoding="utf-8")
-        return target
-
-    def to_markdown(self) -> str:
-        """Every conversation as Markdown, each answer as the answer object writes it."""
-        from gemini_magic.answer.response import answer_markdown
-
-        lines: list[str] = []
-        for conv in self:
-            if not conv.exchanges and conv.name != DEFAULT_NAME:
-                continue
-            lines.append(f"# Conversation: {conv.name}\n")
-            if not conv.exchanges:
-                lines.append("_(empty)_\n")
-            for number, exchange in enumerate(conv.exchanges, start=1):
-                lines.append(f"## {number}. You\n")
-                lines.append(exchange.prompt.strip() + "\n")
-                model = f" ({exchange.model_name})" if exchange.model_name else ""
-                lines.append(f"## {number}. Gemini{model}\n")
-                lines.append(answer_markdown(exchange.model.parts or []) + "\n")
-        return "\n".join(lines)
 
 
 def _unsaved(target: Path, exc: OSError) -> HistoryError:

@@ -25,10 +25,9 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from gemini_magic.api.content import _Reader
-from gemini_magic.api.parts import merge_parts
+from gemini_magic.api.parts import UNKNOWN_KEY, merge_parts
 from gemini_magic.api.signatures import signature_bytes, signature_text
 from gemini_magic.api.steps import StepReader, model_steps
-from gemini_magic.display.stream import UNKNOWN_KEY
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 
 pytestmark = pytest.mark.properties

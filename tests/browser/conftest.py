@@ -56,7 +56,6 @@ REAL_SERVICE_VARS = (
     "GOOGLE_CLOUD_LOCATION",
     "GOOGLE_APPLICATION_CREDENTIALS",
 )
-TEST_KEY = "browser-test-key"
 SERVER_START_TIMEOUT = 120.0
 CELLS_TIMEOUT_MS = 120_000
 MAX_SCREENSHOT_HEIGHT = 2400
@@ -121,7 +120,15 @@ def emulator_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def lab_emulator(emulator_port: int) -> Iterator[Emulator]:
+def emulator_key() -> str:
+    """The key the emulator will answer, chosen with its port before JupyterLab starts."""
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture(scope="session")
+def lab_emulator(emulator_port: int, emulator_key: str) -> Iterator[Emulator]:
     """The offline emulator the JupyterLab kernels talk to.
 
     No scripted replies: the browser tests write their own notebooks and rely on the
@@ -130,12 +137,12 @@ def lab_emulator(emulator_port: int) -> Iterator[Emulator]:
     """
     from gemini_magic.emulator import Emulator
 
-    with Emulator(host="127.0.0.1", port=emulator_port) as emu:
+    with Emulator(host="127.0.0.1", port=emulator_port, key=emulator_key) as emu:
         yield emu
 
 
-def _lab_env(tmp: Path, emulator_url: str) -> dict[str, str]:
-    """The server's environment: emulator URL, dummy key, and Jupyter dirs of its own.
+def _lab_env(tmp: Path, emulator_url: str, emulator_key: str) -> dict[str, str]:
+    """The server's environment: emulator URL and key, and Jupyter dirs of its own.
 
     Private Jupyter config/data dirs keep a user's own kernelspecs (a stale ``gemini``
     spec in ~/.local) and settings out of the test; the venv's specs still count.
@@ -144,7 +151,7 @@ def _lab_env(tmp: Path, emulator_url: str) -> dict[str, str]:
     env.pop("MPLBACKEND", None)
     env.update(
         GOOGLE_GEMINI_BASE_URL=emulator_url,
-        GEMINI_API_KEY=TEST_KEY,
+        GEMINI_API_KEY=emulator_key,
         JUPYTER_CONFIG_DIR=str(tmp / "config"),
         JUPYTER_DATA_DIR=str(tmp / "data"),
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
@@ -181,7 +188,9 @@ def _wait_for_server(url: str, token: str, proc: subprocess.Popen[bytes], log: P
 
 
 @pytest.fixture(scope="session")
-def jupyterlab(tmp_path_factory: pytest.TempPathFactory, emulator_port: int) -> Iterator[LabServer]:
+def jupyterlab(
+    tmp_path_factory: pytest.TempPathFactory, emulator_port: int, emulator_key: str
+) -> Iterator[LabServer]:
     """A JupyterLab server on 127.0.0.1 serving a temporary copy of ``notebooks/``."""
     _require_browser()
     tmp = tmp_path_factory.mktemp("jupyterlab")
@@ -216,7 +225,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory, emulator_port: int) -> 
     with log.open("wb") as log_file:
         proc = subprocess.Popen(
             command,
-            env=_lab_env(tmp, emulator_url),
+            env=_lab_env(tmp, emulator_url, emulator_key),
             cwd=root,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from markdown_helpers import HOSTILE, Dangers, dangers
 
 from gemini_magic.display.grounding import sanitize_html
 from gemini_magic.display.markdown import SafeMarkdown, safe_markdown
+from tests.helpers.markdown import HOSTILE, Dangers, dangers
 
 pytestmark = pytest.mark.properties
 

@@ -17,6 +17,7 @@ from google.genai import types
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gemini_magic.command.export import markdown
 from gemini_magic.errors import HistoryError
 from gemini_magic.state.conversation import FORMAT, VERSION, ConversationStore, Exchange
 from gemini_magic.state.history import HistoryFile
@@ -117,7 +118,7 @@ def _use(store: ConversationStore) -> None:
             assert isinstance(exchange.cell_id, str | None)
             assert isinstance(exchange.interaction_id, str | None)
     json.dumps(store.to_json())
-    store.to_markdown()
+    markdown(store)
 
 
 def _exchange() -> Exchange:

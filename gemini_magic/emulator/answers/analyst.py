@@ -171,11 +171,14 @@ def code_for(plan: Plan) -> str:
 
 
 def _table_code(plan: Plan, table: CsvTable, df: str) -> list[str]:
-    name = table.name
-    cols = f"{df}_cols"
+    # Names from the user (the file's, the columns') enter the code only as repr()
+    # literals bound to variables; f-strings name those variables, so no quote, brace
+    # or newline in a name can become code.
+    source, cols = f"{df}_file", f"{df}_cols"
     code = [
-        f"{df} = pd.read_csv({name!r})",
-        f'print(f"{name}: {{len({df})}} rows, {{{df}.shape[1]}} columns")',
+        f"{source} = {table.name!r}",
+        f"{df} = pd.read_csv({source})",
+        f'print(f"{{{source}}}: {{len({df})}} rows, {{{df}.shape[1]}} columns")',
     ]
     if table.value_columns:
         code.append(
@@ -206,36 +209,36 @@ def _table_code(plan: Plan, table: CsvTable, df: str) -> list[str]:
                     f"if {cols}:",
                     "    fig, ax = plt.subplots(figsize=(6, 4))",
                     f"    {df}[{cols}].plot{kind}",
-                    f'    ax.set_title("{name}")',
+                    f"    ax.set_title({source})",
                     "    fig.tight_layout()",
                 ]
             )
-    code.append(f'if not {cols}:\n    print("{name}: no numeric columns to compute with")')
+    code.append(f'if not {cols}:\n    print(f"{{{source}}}: no numeric columns to compute with")')
     code.append("")
     return code
 
 
 def _grouped_code(plan: Plan, group: str, df: str, cols: str, aggregates: list[str]) -> list[str]:
-    grouped = f"{df}_by"
-    code = [f"{grouped} = {df}.groupby({group!r})"]
+    grouped, by = f"{df}_by", f"{df}_group"
+    code = [f"{by} = {group!r}", f"{grouped} = {df}.groupby({by})"]
     if "count" in plan.intents:
         code.append(f"for key, n in {grouped}.size().items():")
-        code.append(f'    print(f"count for {group}={{key}}: {{n}}")')
+        code.append(f'    print(f"count for {{{by}}}={{key}}: {{n}}")')
     ops = aggregates or ([] if "count" in plan.intents else ["mean"])
     for op in ops:
         code.append(f"for key, row in {grouped}[{cols}].{op}().iterrows():")
         code.append(f"    for col in {cols}:")
-        code.append(f'        print(f"{op} of {{col}} for {group}={{key}}: {{fmt(row[col])}}")')
+        code.append(f'        print(f"{op} of {{col}} for {{{by}}}={{key}}: {{fmt(row[col])}}")')
     if "describe" in plan.intents:
         code.append(f"print({grouped}[{cols}].describe().to_string())")
     if "plot" in plan.intents:
         what = f"{grouped}.size()" if not ops else f"{grouped}[{cols}].{ops[0]}()"
-        title = f"count by {group}" if not ops else f"{ops[0]} by {group}"
+        title = "count" if not ops else ops[0]
         code.extend(
             [
                 "fig, ax = plt.subplots(figsize=(6, 4))",
                 f"{what}.plot.bar(ax=ax)",
-                f'ax.set_title("{title}")',
+                f'ax.set_title(f"{title} by {{{by}}}")',
                 "fig.tight_layout()",
             ]
         )

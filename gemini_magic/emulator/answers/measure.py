@@ -52,52 +52,59 @@ def kind_of(attachment: Attachment) -> str:
 
 
 def measuring_code(files: list[AttachedFile]) -> list[str]:
-    """Lines of Python that print one fact line per measurement of ``files``."""
+    """Lines of Python that print one fact line per measurement of ``files``.
+
+    A file's name and type (which the request chose) enter the code only as repr()
+    literals bound to ``name`` and ``mime``; the f-strings name those variables, so no
+    quote, brace or newline in them can become code.
+    """
     code: list[str] = []
     if any(f.kind == "image" for f in files):
         code.append("from PIL import Image")
     code.append("import os")
     for attached in files:
-        code.extend(_CODE[attached.kind](attached.name, attached.mime_type))
+        code.append(f"name = {attached.name!r}")
+        code.extend(_CODE[attached.kind](attached.mime_type))
     return code
 
 
-def _image(name: str, mime: str) -> list[str]:
+def _image(mime: str) -> list[str]:
     return [
-        f"with Image.open({name!r}) as im:",
-        f'    print(f"{name}: {{im.width}} x {{im.height}} pixels, {{im.format}} {{im.mode}}")',
+        "with Image.open(name) as im:",
+        '    print(f"{name}: {im.width} x {im.height} pixels, {im.format} {im.mode}")',
         "    small = im.convert('RGB').resize((64, 64))",
         "    share, (r, g, b) = max(small.quantize(colors=8).convert('RGB').getcolors(4096))",
-        f'    print(f"main colour of {name}: #{{r:02x}}{{g:02x}}{{b:02x}} '
-        f'({{round(100 * share / 4096)}}% of the picture)")',
+        '    print(f"main colour of {name}: #{r:02x}{g:02x}{b:02x} '
+        '({round(100 * share / 4096)}% of the picture)")',
     ]
 
 
-def _text(name: str, mime: str) -> list[str]:
+def _text(mime: str) -> list[str]:
     return [
-        f"with open({name!r}, encoding='utf-8', errors='replace') as f:",
+        "with open(name, encoding='utf-8', errors='replace') as f:",
         "    text = f.read()",
-        f'print(f"{name}: {{len(text.splitlines())}} lines, {{len(text.split())}} words, '
-        f'{{len(text)}} characters")',
+        'print(f"{name}: {len(text.splitlines())} lines, {len(text.split())} words, '
+        '{len(text)} characters")',
     ]
 
 
-def _pdf(name: str, mime: str) -> list[str]:
+def _pdf(mime: str) -> list[str]:
     return [
         "try:",
         "    from pypdf import PdfReader",
         "except ImportError:",
-        f'    print("{name}: no PDF library (pypdf) in this sandbox, so its pages '
+        '    print(f"{name}: no PDF library (pypdf) in this sandbox, so its pages '
         'cannot be counted")',
         "else:",
-        f"    pages = len(PdfReader({name!r}).pages)",
-        f"    print(f\"{name}: {{pages}} page{{'' if pages == 1 else 's'}}\")",
+        "    pages = len(PdfReader(name).pages)",
+        "    print(f\"{name}: {pages} page{'' if pages == 1 else 's'}\")",
     ]
 
 
-def _other(name: str, mime: str) -> list[str]:
+def _other(mime: str) -> list[str]:
     return [
-        f'print(f"{name}: {{os.path.getsize({name!r})}} bytes of {mime}; '
+        f"mime = {mime!r}",
+        'print(f"{name}: {os.path.getsize(name)} bytes of {mime}; '
         'the offline emulator cannot read this kind of file")',
     ]
 

@@ -1,8 +1,9 @@
 """The ``/_emulator/`` control API: what tests and scripts call over HTTP (never the SDK).
 
 ``GET log``, ``POST faults {"kind", "count", ...params}``, ``GET faults``,
-``POST reset``, ``GET|POST config {"delay", "exec_timeout", "replies"}``.  No API key is
-needed and these requests are not logged.
+``POST reset``, ``GET|POST config {"delay", "exec_timeout", "replies"}``.  They need the
+emulator's API key, as every route does (scripted replies are code it will run), and
+are not logged.
 """
 
 from __future__ import annotations

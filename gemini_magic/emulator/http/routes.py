@@ -1,8 +1,8 @@
 """Which module answers which API path, and what every API request goes through first.
 
-Before a route runs: the API key is checked (403 without one, as on the service), the
-method is checked (405), and the request takes its queued fault, if any (a ``status``
-fault answers instead of the route, a ``stall`` before it waits first).
+Before a route runs (and after the server checked the API key, see :func:`key_exempt`):
+the method is checked (405), and the request takes its queued fault, if any (a
+``status`` fault answers instead of the route, a ``stall`` before it waits first).
 """
 
 from __future__ import annotations
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
     from gemini_magic.emulator.http.server import Handler
 
 _VERSION = r"(v1|v1beta|v1alpha)"
-_NO_KEY = (
-    "Method doesn't allow unregistered callers (callers without established identity). "
-    "Please use API key or other form of API consumer identity to call this API."
-)
 
 Serve = Callable[["Handler", re.Match[str], Fault | None], None]
 FaultKind = Callable[["Handler", re.Match[str]], str | None]
@@ -114,6 +110,12 @@ ROUTES = (
 )
 
 
+def key_exempt(handler: Handler) -> bool:
+    """Whether this request may come without the API key: only the upload-data step,
+    as on the service, whose unguessable upload URL is the secret."""
+    return "upload_id" in handler.query and _UPLOAD.pattern.match(handler.url_path) is not None
+
+
 def serve(handler: Handler) -> None:
     """Answer one API request (anything outside ``/_emulator/``)."""
     path, method = handler.url_path, handler.method
@@ -122,10 +124,6 @@ def serve(handler: Handler) -> None:
     )
     if route is not None:
         handler.dialect = route.dialect
-    # The upload-data step carries no API key, as on the service (the URL is the secret).
-    upload_data = route is _UPLOAD and "upload_id" in handler.query
-    if not upload_data and not handler.api_key:
-        raise RequestError(403, _NO_KEY)
     if route is None or match is None:
         raise RequestError(404, f"Method not found: {method} {path}.")
     if method not in route.methods:

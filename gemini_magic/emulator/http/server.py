@@ -25,6 +25,7 @@ from gemini_magic.emulator.wire.codec import (
     GENERATE_ERRORS,
     ErrorDialect,
     RequestError,
+    key_refused,
 )
 from gemini_magic.emulator.wire.log import LoggedRequest
 
@@ -91,7 +92,8 @@ class Handler(BaseHTTPRequestHandler):
             super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug(format, *args)
+        if not getattr(self, "refused", False):
+            logger.debug(format, *args)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -113,6 +115,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.emulator
 
     def _handle(self, method: str) -> None:
+        self.refused = False
         self.status = 0
         self.bytes_out = 0
         self.streaming = False
@@ -125,6 +128,9 @@ class Handler(BaseHTTPRequestHandler):
         self._recorded = control  # control requests are not logged
         try:
             self.raw = self._read_body()
+            if not routes.key_exempt(self) and not self.emulator.accepts(self.api_key):
+                self.refused = self._recorded = True  # nothing run, nothing logged
+                raise key_refused(self.api_key)
             if control:
                 control_routes.serve(self, url.path[len(CONTROL_PREFIX) :].strip("/"))
             else:

@@ -8,6 +8,7 @@ to access the File <id> or it may not exist."
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -80,7 +81,9 @@ class FileStore(KeyedStore[StoredFile]):
             file_id = name.removeprefix("files/") or hashlib.sha256(seed).hexdigest()[:12]
             if file_id in self._items:
                 raise RequestError(409, f"File files/{file_id} already exists.")
-            session_id = f"{file_id}-{self._counter}"
+            # The upload-data step carries no API key: its URL is the secret, as on the
+            # service, so the session id must not be guessable.
+            session_id = secrets.token_urlsafe(32)
             self._sessions[session_id] = UploadSession(
                 file_id,
                 meta.get("displayName"),

@@ -113,6 +113,41 @@ def error_body(code: int, message: str, details: list[dict[str, Any]] | None = N
     return {"error": error}
 
 
+_NO_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API key or other form of API consumer identity to call this API."
+)
+_BAD_KEY = "API key not valid. Please pass a valid API key."
+
+
+def key_refused(key: str) -> RequestError:
+    """What the service answers a request without its key, whichever API it names.
+
+    Google's front end checks the key before any API sees the request, so the body is
+    the generic one on the Interactions API too: 403 ``PERMISSION_DENIED`` without a
+    key, 400 ``INVALID_ARGUMENT`` (reason ``API_KEY_INVALID``) with a wrong one.
+    """
+    if not key:
+        return RequestError(403, _NO_KEY)
+    return RequestError(
+        400,
+        _BAD_KEY,
+        details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+                "metadata": {"service": "generativelanguage.googleapis.com"},
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": _BAD_KEY,
+            },
+        ],
+    )
+
+
 def file_not_found(file_id: str) -> RequestError:
     """What the service answers for a deleted, expired or never-uploaded file."""
     return RequestError(

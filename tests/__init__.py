@@ -1,0 +1,1 @@
+"""The test suite: one folder per subpackage of gemini_magic, helpers in tests.helpers."""

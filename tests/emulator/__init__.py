@@ -1,0 +1,1 @@
+"""Tests of the offline emulator (gemini_magic.emulator)."""

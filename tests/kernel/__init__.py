@@ -1,0 +1,1 @@
+"""Tests of the Gemini kernel (gemini_magic.kernel)."""

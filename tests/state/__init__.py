@@ -1,0 +1,1 @@
+"""Tests of gemini_magic.state."""
