@@ -350,7 +350,10 @@ def _polars_csv(frame: Any, name: str) -> bytes:
     # A one-column file must not write a missing value as an empty line: read_csv skips
     # blank lines, losing the row.  Quoted empty text reads back as missing (NaN) too.
     null_value = '""' if frame.width == 1 else ""
+    # A first name starting with a byte-order mark is quoted, or read_csv strips the mark.
+    bom = frame.width > 0 and frame.columns[0].startswith("\ufeff")
+    quote_style = "non_numeric" if bom else "necessary"
     try:
-        return frame.write_csv(null_value=null_value).encode("utf-8")
+        return frame.write_csv(null_value=null_value, quote_style=quote_style).encode("utf-8")
     except pl.exceptions.PolarsError as error:
         raise AttachmentError(f"`{name}` cannot be written as CSV: {error}") from error

@@ -355,3 +355,11 @@ def test_a_first_column_named_with_a_byte_order_mark_keeps_its_name() -> None:
     frame = pd.DataFrame({"\ufeffid": [1, 2], "n": [3, 4]})
     for data in (_encode(frame).data, by_to_csv(_table(frame))):
         assert pd.read_csv(io.BytesIO(data)).columns.tolist() == ["\ufeffid", "n"]
+
+
+def test_a_polars_first_column_named_with_a_byte_order_mark_keeps_its_name() -> None:
+    frame = pl.DataFrame({"\ufeffid": [1, 2], "n": [3, 4]})
+    attachment = encode_frame(
+        "f", frame, "polars.DataFrame", filename="f.csv", column="f", cap=10**6, sample=None, seed=0
+    )
+    assert pd.read_csv(io.BytesIO(attachment.data)).columns.tolist() == ["\ufeffid", "n"]
