@@ -347,12 +347,14 @@ def _polars_blank_cells(frame: Any) -> tuple[bool, bool]:
 def _polars_csv(frame: Any, name: str) -> bytes:
     import polars as pl
 
-    # A one-column file must not write a missing value as an empty line: read_csv skips
-    # blank lines, losing the row.  Quoted empty text reads back as missing (NaN) too.
-    null_value = '""' if frame.width == 1 else ""
-    # A first name starting with a byte-order mark is quoted, or read_csv strips the mark.
+    # A one-column file must not write a missing value, or text of only spaces, as a blank
+    # line, which read_csv skips: its text is quoted and a missing value is "" (which
+    # read_csv loads as NaN).  A first name starting with a byte-order mark is quoted too,
+    # or read_csv strips the mark.
+    one = frame.width == 1
     bom = frame.width > 0 and frame.columns[0].startswith("\ufeff")
-    quote_style = "non_numeric" if bom else "necessary"
+    null_value = '""' if one else ""
+    quote_style = "non_numeric" if one or bom else "necessary"
     try:
         return frame.write_csv(null_value=null_value, quote_style=quote_style).encode("utf-8")
     except pl.exceptions.PolarsError as error:

@@ -143,10 +143,11 @@ def blank_cells(table: Any) -> tuple[bool, bool]:
 
 
 def _has_blank_cells(column: Any) -> bool:
-    """Whether a column holds a missing value or an empty string (a blank line alone)."""
+    """Whether a column holds a missing value, or text that is empty or only spaces and
+    tabs: alone on its line, ``read_csv`` skips it as a blank line."""
     if column.isna().any():
         return True
-    return _text_cells(column).eq("").any()
+    return _text_cells(column).str.strip().eq("").any()
 
 
 def _has_carriage_return(table: Any) -> bool:

@@ -313,16 +313,26 @@ def test_every_polars_frame_reads_back_with_read_csv(frame: pl.DataFrame) -> Non
         pd.Series(["a", "", None, "b"], name="s"),
         pd.DataFrame({"only": pd.array([1, None, 3], dtype="Int64")}),
         pd.Series(pd.Categorical(["x", None]), name="c"),
+        pd.Series([" ", "\t", "a"], name="spaces"),
     ],
-    ids=["float-series-with-nan", "text-with-empty-and-none", "nullable-int", "categorical"],
+    ids=[
+        "float-series-with-nan",
+        "text-with-empty-and-none",
+        "nullable-int",
+        "categorical",
+        "spaces",
+    ],
 )
 def test_a_one_column_frame_with_missing_values_keeps_every_row(obj: Any) -> None:
     data = _encode(obj).data
     assert len(pd.read_csv(io.BytesIO(data))) == len(obj), data
 
 
-def test_a_polars_column_with_nulls_keeps_every_row() -> None:
-    frame = pl.DataFrame({"x": [1, None, 3, None]})
+@pytest.mark.parametrize(
+    "values", [[1, None, 3, None], ["\t", None, " ", ""]], ids=["nulls", "tab-and-spaces"]
+)
+def test_a_polars_column_with_nulls_or_spaces_keeps_every_row(values: list[Any]) -> None:
+    frame = pl.DataFrame({"x": values})
     attachment = encode_frame(
         "f", frame, "polars.DataFrame", filename="f.csv", column="f", cap=10**6, sample=None, seed=0
     )
