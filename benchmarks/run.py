@@ -26,7 +26,8 @@ HERE = ROOT / "benchmarks"
 GC, INTERACTIONS = ["--api", "generate_content"], ["--api", "interactions"]
 
 #: Script, full-run arguments, quick-run arguments.  Points 2-8 are the first issue's;
-#: 11.13 is issue 11 point 13 (the Interactions API), 14.3 issue 14 point 3 (warm-up).
+#: 11.13 is issue 11 point 13 (the Interactions API), 14.3 issue 14 point 3 (warm-up),
+#: 18.1 and 18.2 issue 18 points 1 and 2 (background prompts, long answers).
 BENCHMARKS = [
     ("bench_overhead.py", [*GC, "--pairs", "15"], [*GC, "--pairs", "2"]),
     ("bench_overhead.py", [*INTERACTIONS, "--pairs", "15"], [*INTERACTIONS, "--pairs", "2"]),
@@ -37,6 +38,10 @@ BENCHMARKS = [
     ("bench_wire.py", [], ["--rows", "8000"]),
     ("bench_interactions_wire.py", [], ["--rows", "8000"]),
     ("bench_kernel.py", ["--runs", "9"], ["--runs", "1"]),
+    ("bench_long.py", [*GC, "--pairs", "5"], [*GC, "--pairs", "1"]),
+    ("bench_long.py", [*INTERACTIONS, "--pairs", "5"], [*INTERACTIONS, "--pairs", "1"]),
+    ("bench_background.py", [*GC, "--pairs", "5"], [*GC, "--pairs", "1"]),
+    ("bench_background.py", [*INTERACTIONS, "--pairs", "5"], [*INTERACTIONS, "--pairs", "1"]),
 ]
 CSV_BENCH = ("bench_csv.py", ["--runs", "3"], ["--rows", "20000", "--runs", "1"])
 

@@ -57,6 +57,12 @@ class GeminiSettings(Configurable):
         "", help="A system instruction sent with every prompt (empty: none)."
     ).tag(config=True)
     stream = Bool(True, help="Show the answer while it streams.").tag(config=True)
+    background = Bool(
+        False,
+        help="Run every prompt in the background (as %%gemini --background): the cell "
+        "returns at once and the answer streams into it while other cells run. Terminal "
+        "IPython and batch runs (nbconvert, nbval, papermill) run it in the foreground.",
+    ).tag(config=True)
     show_thoughts = Bool(False, help="Ask for thought summaries and show them collapsed.").tag(
         config=True
     )

@@ -14,17 +14,19 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError as IPythonUsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
 from traitlets import TraitError, validate
 
 from gemini_magic.api.client import api_in_use
 from gemini_magic.config import GeminiSettings
+from gemini_magic.display.blocks import Notice
 from gemini_magic.errors import GeminiMagicError, UsageError
 from gemini_magic.session import GeminiSession, OfflineServer
 from gemini_magic.settings import (
@@ -39,6 +41,7 @@ from gemini_magic.settings import (
 )
 
 if TYPE_CHECKING:
+    from gemini_magic.answer.response import GeminiResponse
     from gemini_magic.command.context import Context
     from gemini_magic.inputs.error import LastError
     from gemini_magic.warmup import Warmup
@@ -140,6 +143,13 @@ class GeminiMagics(Magics, GeminiSettings):
     )
     @argument("--no-stream", action="store_true", help="Show the answer when it is complete.")
     @argument(
+        "-b",
+        "--background",
+        action="store_true",
+        help="Return at once and stream the answer into this cell while other cells run "
+        "(`%%gemini wait` raises a failure; `%%gemini jobs`, `%%gemini cancel`).",
+    )
+    @argument(
         "--sample",
         type=int,
         metavar="N",
@@ -188,16 +198,30 @@ class GeminiMagics(Magics, GeminiSettings):
             last_error=self._last_error() if args.error else None,
             cwd=Path.cwd(),
         )
-        response = run_turn(self._session, settings, prompt)
-        self.shell.user_ns[LAST_RESPONSE_NAME] = response
-        if args.output:
-            self.shell.user_ns[args.output] = response
-        if args.code_cell and response.code:
-            # The code as it runs here (reads bound to the live objects), not as it ran
-            # on the sandbox's copies of the files.
-            self.shell.set_next_input(response.runnable_code, replace=False)
-        # Saved last: the answer is kept (above) even if saving it fails.
-        self._session.autosave()
+        output, code_cell = args.output, args.code_cell
+
+        def keep(response: GeminiResponse) -> None:
+            self.shell.user_ns[LAST_RESPONSE_NAME] = response
+            if output:
+                self.shell.user_ns[output] = response
+            if code_cell and response.code:
+                # The code as it runs here (reads bound to the live objects), not as it
+                # ran on the sandbox's copies of the files.
+                self.shell.set_next_input(response.runnable_code, replace=False)
+            # Saved last: the answer is kept (above) even if saving it fails.
+            self._session.autosave()
+
+        if args.background or self.background:
+            from gemini_magic.command import background
+
+            reason = background.why_foreground(self.shell)
+            if reason is None:
+                # The namespace as it is now: the turn reads it later, in its thread.
+                prompt = replace(prompt, namespace=dict(prompt.namespace))
+                background.start(self.shell, self._session, settings, prompt, keep)
+                return
+            display(Notice(background.foreground_note(reason)))
+        keep(run_turn(self._session, settings, prompt))
 
     def _parse(self, line: str) -> Any:
         """The cell's options; a bad one is our UsageError (one line, nothing sent)."""
@@ -289,6 +313,9 @@ class GeminiMagics(Magics, GeminiSettings):
         ``%gemini export FILE.md``       write the conversations as Markdown
         ``%gemini offline [on|off]``     answer from the bundled offline emulator
         ``%gemini models``               list the models the service offers
+        ``%gemini wait [NAME|--all]``    wait for background prompts; raise a failure
+        ``%gemini jobs``                 list the background prompts
+        ``%gemini cancel [N|--all]``     cancel a background prompt (cell [N])
         """
         from gemini_magic.command import run_command
 

@@ -30,6 +30,7 @@ from gemini_magic.api.uploads import UploadCache
 from gemini_magic.settings import Connection
 from gemini_magic.state.conversation import ConversationStore
 from gemini_magic.state.history import HistoryFile
+from gemini_magic.state.jobs import Jobs
 
 
 class OfflineServer(Protocol):
@@ -68,6 +69,10 @@ class GeminiSession:
         self._caches: ContextCaches | None = None
         # The warm-up thread may build the client while a prompt asks for it.
         self._client_lock = threading.RLock()
+        #: Background turns (``%%gemini --background``) and their threads.
+        self.jobs = Jobs()
+        # Background turns save from their threads: one save at a time.
+        self._save_lock = threading.Lock()
         self.resume()
 
     # --- the client and what is made with it ---------------------------------------
@@ -152,6 +157,7 @@ class GeminiSession:
         return self.emulator.url
 
     def close(self) -> None:
+        self.jobs.shutdown()
         self.drop_client()
         if self.emulator is not None:
             self.emulator.stop()
@@ -178,7 +184,8 @@ class GeminiSession:
 
     def autosave(self) -> None:
         """Save the conversations to the autosave file, if there is one."""
-        self.history.save(self.store)
+        with self._save_lock:
+            self.history.save(self.store)
 
     def replace_store(self, store: ConversationStore) -> None:
         """Use ``store`` (``%gemini load``) and save it as this notebook's history."""

@@ -6,7 +6,7 @@ from the magic: the session, the settings as a value, the shell, and the one set
 through which it changes a setting (``%gemini offline on``, the panel's widgets); it
 never gets the Magics object.  The commands live by topic: ``status`` (the settings,
 ``offline``, ``models``), ``history`` (``reset``, ``history``, ``save``, ``load``),
-``export`` and ``run``.
+``export``, ``run`` and ``jobs`` (``wait``, ``jobs``, ``cancel``: background prompts).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from gemini_magic.command import export, history, run, status
+from gemini_magic.command import export, history, jobs, run, status
 from gemini_magic.command.context import Configured, Context
 from gemini_magic.errors import UsageError
 from gemini_magic.state.conversation import DEFAULT_NAME
@@ -68,6 +68,7 @@ def _build_parser() -> _Parser:
     )
     command("models", status.models, "List the models the service offers.")
     run.add_arguments(command("run", run.run, run.HELP))
+    jobs.add_arguments(command)
     return parser
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from gemini_magic.api.sdk import types
-from gemini_magic.display.markdown import SafeMarkdown, markdown_literal
+from gemini_magic.display.markdown import markdown_literal, safe_markdown
 from gemini_magic.text import human_size
 
 MimeBundle = tuple[dict[str, Any], dict[str, Any]]
@@ -112,42 +112,51 @@ class MarkdownText(Block):
     """The model's text: grows as chunks arrive, rendered as (safe) Markdown.
 
     Past ``max_chars`` the text is folded: the output keeps the first ``max_chars``
-    characters and a fixed note, so it stops changing (and need not be re-sent).
+    characters and a fixed note, so it stops changing (and need not be re-sent).  While
+    it streams, the text is shown in pieces (:mod:`gemini_magic.display.freeze`); this
+    block is the whole of it, as the answer's document shows it.
     """
 
     def __init__(self, text: str = "", *, max_chars: int = MAX_TEXT_CHARS) -> None:
         #: What is shown: at most ``max_chars`` characters, plus one more to know it was
-        #: cut.  The whole text is on the response object; keeping it here too would make
-        #: a huge streamed answer quadratic.
-        self.text = ""
+        #: cut.  The whole text is on the response object.
+        self._chunks: list[str] = []
+        self._length = 0
         self.max_chars = max_chars
-        self._safe = SafeMarkdown()
         self.append(text)
 
     @property
+    def text(self) -> str:
+        return "".join(self._chunks)
+
+    @property
     def folded(self) -> bool:
-        return len(self.text) > self.max_chars
+        return self._length > self.max_chars
 
-    def append(self, text: str) -> None:
-        room = self.max_chars - len(self.text)
-        if room < 0:
-            return
-        self.text += text[: room + 1]
-        if room > 0:
-            self._safe.feed(text[:room])
+    def append(self, text: str) -> str:
+        """Add streamed text; return the part of it that is shown (none once folded)."""
+        room = self.max_chars - self._length
+        if room < 0 or not text:
+            return ""
+        kept = text[: room + 1]
+        # Kept as chunks: adding to one growing string would copy it on every delta.
+        self._chunks.append(kept)
+        self._length += len(kept)
+        return kept[:room]
 
-    def _note(self) -> str:
+    def note(self) -> str:
+        """The line that says the text was folded."""
         return (
             f"… text past {self.max_chars:,} characters folded; the full text is on the "
             "response object (_gemini.text)"
         )
 
     def _markdown(self) -> str:
-        shown = self._safe.markdown()
-        return f"{shown}\n\n*{markdown_literal(self._note())}*" if self.folded else shown
+        shown = safe_markdown(self.text[: self.max_chars])
+        return f"{shown}\n\n*{markdown_literal(self.note())}*" if self.folded else shown
 
     def _plain(self) -> str:
-        return f"{self.text[: self.max_chars]}\n{self._note()}" if self.folded else self.text
+        return f"{self.text[: self.max_chars]}\n{self.note()}" if self.folded else self.text
 
 
 _THOUGHTS_STYLE = (

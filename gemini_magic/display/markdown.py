@@ -174,7 +174,7 @@ class SafeMarkdown:
                 else:
                     self._fence_lines.append(line)
                 continue
-            self._fence = _open_fence(line)
+            self._fence = open_fence(line)
             if self._fence is None:
                 escaped, self._target_pending = _escape_prose(line, self._target_pending)
                 done.append(escaped + "\n")
@@ -186,7 +186,7 @@ class SafeMarkdown:
         """The safe Markdown so far (a fence the model left open is closed)."""
         fence, tail = self._fence, self._tail
         if fence is None:
-            opened = _open_fence(tail)
+            opened = open_fence(tail)
             if opened is not None:
                 return self._done + _render_fence(opened, [], None)
             return self._done + _escape_prose(tail, self._target_pending)[0]
@@ -195,7 +195,8 @@ class SafeMarkdown:
         return self._done + _render_fence(fence, [*self._fence_lines, tail], None)
 
 
-def _open_fence(line: str) -> _Fence | None:
+def open_fence(line: str) -> _Fence | None:
+    """The fenced block ``line`` opens (as :class:`SafeMarkdown` reads it), or None."""
     opener = _OPENER.match(line)
     if opener is None or _indent_width(line) > 3:
         return None

@@ -15,6 +15,7 @@ characters of a growing text only, so the answer is printed once, as it arrives
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,6 +37,7 @@ from gemini_magic.display.blocks import (
 )
 from gemini_magic.display.execution import CodeBlock, ExecutionOutput
 from gemini_magic.display.footer import Footer, FooterLine
+from gemini_magic.display.freeze import UPDATE_INTERVAL, LiveText
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.text import enum_text, outcome_name
 
@@ -60,22 +62,24 @@ class _Printed:
 
     def __init__(self, write: Callable[[str], Any], plain: str) -> None:
         self._write = write
-        self._written = ""
-        self._emit(plain)
+        self._length = 0
+        self._last = ""
+        self.add(plain)
 
-    def _emit(self, plain: str) -> None:
-        new = plain[len(self._written) :]
+    def add(self, new: str) -> None:
+        """Write ``new``, the characters that extend the block's plain text."""
         if new:
             self._write(new)
-            self._written = plain
+            self._length += len(new)
+            self._last = new[-1]
 
     def update(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Write the characters ``data``'s plain text adds to what was written."""
-        self._emit(data["text/plain"])
+        self.add(data["text/plain"][self._length :])
 
     def close(self) -> None:
         """End the line, so that whatever is shown next starts on its own."""
-        if self._written and not self._written.endswith("\n"):
+        if self._length and self._last != "\n":
             self._write("\n")
 
 
@@ -139,6 +143,8 @@ class StreamView:
         display: Callable[..., Any] | None = None,
         live_updates: bool = True,
         write: Callable[[str], Any] = _write_stdout,
+        update_interval: float = UPDATE_INTERVAL,
+        check: Callable[[], None] | None = None,
     ) -> None:
         if max_output_lines < 1 or max_output_chars < 1:
             raise ConfigurationError(
@@ -147,6 +153,10 @@ class StreamView:
             )
         self._display = display if display is not None else ipython_display
         self.live_updates = live_updates
+        self.update_interval = update_interval
+        #: Called before each part and note is shown: a background turn's cancel check,
+        #: which raises ``KeyboardInterrupt`` to stop the turn as an interrupt does.
+        self._check = check
         self._write = write
         self.show_thoughts = show_thoughts
         self.max_output_lines = max_output_lines
@@ -156,10 +166,15 @@ class StreamView:
         self.blocks: list[Block] = []
         self._growing: MarkdownText | ThoughtSummary | None = None
         self._handle: Any = None
+        self._thought_held = False  # an update of the thought summary is held back
+        self._thought_at = 0.0  # when the thought summary was last shown
 
     def _end_growing(self) -> None:
-        if self._growing is not None and not self.live_updates:
+        if self._thought_held:
+            self._update_thoughts()
+        if isinstance(self._handle, (_Printed, LiveText)):
             self._handle.close()
+        self._handle = None
         self._growing = None
 
     def _show(self, block: Block) -> None:
@@ -170,27 +185,53 @@ class StreamView:
     def _grow(self, cls: type[MarkdownText] | type[ThoughtSummary], text: str) -> None:
         growing = self._growing
         if isinstance(growing, cls):
-            was_folded = isinstance(growing, MarkdownText) and growing.folded
-            growing.append(text)
-            if not was_folded:  # a folded output no longer changes
-                # The bundle as is (raw): the formatter would only find it again, and
-                # this runs once per streamed event.
-                data, metadata = growing._repr_mimebundle_()
-                self._handle.update(data, raw=True, metadata=metadata)
+            if isinstance(growing, MarkdownText):
+                self._grow_text(growing, text)
+            else:
+                growing.append(text)
+                # Coalesced as the text is: each update re-sends the whole summary.
+                self._thought_held = True
+                if time.monotonic() - self._thought_at >= self.update_interval:
+                    self._update_thoughts()
             return
         self._end_growing()
-        block = (
-            MarkdownText(text, max_chars=self.max_text_chars) if cls is MarkdownText else cls(text)
-        )
+        if cls is MarkdownText:
+            block: MarkdownText | ThoughtSummary = MarkdownText(max_chars=self.max_text_chars)
+        else:
+            block = ThoughtSummary(text)
         self.blocks.append(block)
         self._growing = block
-        if self.live_updates:
-            self._handle = self._display(block, display_id=True)
-        else:
+        if not self.live_updates:
             self._handle = _Printed(self._write, block._plain())
+        elif isinstance(block, MarkdownText):
+            self._handle = LiveText(self._display, interval=self.update_interval)
+        else:
+            self._handle = self._display(block, display_id=True)
+            self._thought_at = time.monotonic()
+        if isinstance(block, MarkdownText):
+            self._grow_text(block, text)
+
+    def _update_thoughts(self) -> None:
+        assert isinstance(self._growing, ThoughtSummary)
+        # The bundle as is (raw): the formatter would only find it again.
+        data, metadata = self._growing._repr_mimebundle_()
+        self._handle.update(data, raw=True, metadata=metadata)
+        self._thought_held, self._thought_at = False, time.monotonic()
+
+    def _grow_text(self, block: MarkdownText, text: str) -> None:
+        """Add to the model's text; show what is new (finished blocks, the tail)."""
+        if block.folded:  # a folded output no longer changes
+            return
+        shown = block.append(text)
+        if not self.live_updates:
+            self._handle.add(shown + (f"\n{block.note()}" if block.folded else ""))
+            return
+        self._handle.grow(shown, block.note() if block.folded else None)
 
     def add(self, part: types.Part) -> None:
         """Show one streamed part (or grow the text output it continues)."""
+        if self._check is not None:
+            self._check()
         limits = {"max_lines": self.max_output_lines, "max_chars": self.max_output_chars}
         if part.text is not None:
             if not part.text or (part.thought and not self.show_thoughts):
@@ -213,6 +254,8 @@ class StreamView:
 
     def notice(self, text: str) -> None:
         """Show a one-line note (before the answer: what was sent, a hint)."""
+        if self._check is not None:
+            self._check()
         self._show(Notice(text))
 
     def finish(self, footer: Footer) -> None:

@@ -48,7 +48,7 @@ def final_outputs(captured: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 def stream(parts: list[types.Part], **options: Any) -> tuple[list[dict[str, Any]], Any]:
     """Stream ``parts`` through a StreamView in the shell; return final bundles and capture."""
     with capture_output() as captured:
-        view = StreamView(**options)
+        view = StreamView(update_interval=0, **options)
         for part in parts:
             view.add(part)
     return [data for data, _ in final_outputs(captured)], captured
@@ -85,32 +85,42 @@ def figure_bytes(fmt: str, width_px: int, height_px: int) -> bytes:
 def test_hostile_text_streamed_in_small_chunks_stays_harmless(shell: Any, hostile: str) -> None:
     chunks = [text(hostile[i : i + 3]) for i in range(0, len(hostile), 3)]
     with capture_output() as captured:
-        view = StreamView()
+        view = StreamView(update_interval=0)
         for chunk in chunks:
             view.add(chunk)
     for rich in captured.outputs:  # every intermediate state the front end rendered
         assert dangers(rich.data["text/markdown"]) == []
-    (data,) = [d for d, _ in final_outputs(captured)]
-    assert data["text/plain"] == hostile
+    shown = [d for d, _ in final_outputs(captured)]
+    assert "".join(data["text/plain"] for data in shown) == hostile
+    assert dangers("".join(data["text/markdown"] for data in shown)) == []
 
 
-def test_streamed_text_is_one_output_updated_in_place(shell: Any) -> None:
-    chunks = ["The average ", "price is **42**", " euros.\n\nSecond ", "paragraph."]
+def test_a_growing_paragraph_is_updated_in_place_and_a_finished_one_frozen(shell: Any) -> None:
+    chunks = ["The average ", "price is **42**", " euros.\n\nSecond ", "paragraph", "."]
     with capture_output() as captured:
-        view = StreamView()
+        view = StreamView(update_interval=0)
         view.add(text(chunks[0]))
         first_shown = [dict(rich.data) for rich in captured.outputs]
         for chunk in chunks[1:]:
             view.add(text(chunk))
     assert first_shown == [{"text/markdown": "The average ", "text/plain": "The average "}]
     publications = captured.outputs
-    display_id = publications[0].transient["display_id"]
-    assert not publications[0].update
-    assert all(p.update and p.transient["display_id"] == display_id for p in publications[1:])
-    assert len(publications) == len(chunks)
-    (data,) = [d for d, _ in final_outputs(captured)]
-    assert data["text/markdown"] == "".join(chunks)
-    assert data["text/plain"] == "".join(chunks)
+    first_id = publications[0].transient["display_id"]
+    # The first paragraph grows in place, then is frozen (updated once more, to itself
+    # alone) when the second begins; the second grows in an output of its own.
+    assert [(p.update, p.transient["display_id"] == first_id) for p in publications] == [
+        (False, True),
+        (True, True),
+        (True, True),
+        (False, False),
+        (True, False),
+        (True, False),
+    ]
+    assert [d["text/plain"] for d, _ in final_outputs(captured)] == [
+        "The average price is **42** euros.\n\n",
+        "Second paragraph.",
+    ]
+    assert publications[-1].data["text/plain"] == "Second paragraph."  # the tail alone
 
 
 def test_each_chunk_republishes_only_the_growing_output(shell: Any) -> None:
@@ -329,7 +339,7 @@ def test_footer_of_an_online_answer_without_usage(shell: Any) -> None:
 
 def test_abort_keeps_what_was_shown_and_marks_it(shell: Any) -> None:
     with capture_output() as captured:
-        view = StreamView()
+        view = StreamView(update_interval=0)
         view.add(text("The first half"))
         view.add(code("print(1)"))
         view.abort("connection dropped <b>mid-stream</b>")
@@ -345,7 +355,7 @@ def test_abort_keeps_what_was_shown_and_marks_it(shell: Any) -> None:
 
 def test_abort_after_interrupt_says_it_was_not_kept(shell: Any) -> None:
     with capture_output() as captured:
-        view = StreamView()
+        view = StreamView(update_interval=0)
         view.add(text("Partial"))
         view.abort("KeyboardInterrupt", interrupted=True)
     assert final_outputs(captured)[-1][0]["text/plain"] == (
@@ -355,7 +365,7 @@ def test_abort_after_interrupt_says_it_was_not_kept(shell: Any) -> None:
 
 def test_notice_is_a_plain_line_before_the_answer(shell: Any) -> None:
     with capture_output() as captured:
-        view = StreamView()
+        view = StreamView(update_interval=0)
         view.notice("Sent: sales.csv (1,000 rows × 4 columns, 23.4 kB)")
         view.add(text("Hi"))
     outputs = [d for d, _ in final_outputs(captured)]
@@ -496,3 +506,18 @@ def test_which_shells_render_updates_in_place(shell: Any) -> None:
     with capture_output():  # records updates, as a notebook applies them
         assert supports_live_updates(shell)
     assert not supports_live_updates(None)
+
+
+def test_thought_summary_updates_are_coalesced_and_the_last_shown_when_the_text_starts(
+    shell: Any,
+) -> None:
+    with capture_output() as captured:
+        view = StreamView(show_thoughts=True, update_interval=60)
+        for piece in ["I should ", "load the ", "file ", "first."]:
+            view.add(text(piece, thought=True))
+        held = len(captured.outputs)
+        view.add(text("Here is the answer."))
+    assert held == 1  # shown at once, then held back within the interval
+    thoughts, _answer = final_outputs(captured)
+    assert thoughts[0]["text/plain"] == "Thoughts:\nI should load the file first."
+    assert len(captured.outputs) == 3  # the thoughts, their last update, the answer

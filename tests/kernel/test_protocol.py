@@ -237,3 +237,21 @@ def test_py_cells_in_history_keep_their_escape(kernel: BlockingKernelClient) -> 
     run(kernel, "%%py\nhistory_marker = 'kept'")
     reply = kernel.history(hist_access_type="tail", n=1, raw=True, output=False, reply=True)
     assert reply["content"]["history"][-1][2] == "%%py\nhistory_marker = 'kept'"
+
+
+def test_prompts_go_to_the_background_with_the_same_option(kernel: BlockingKernelClient) -> None:
+    # No key here: the background turn fails in its thread, and `%gemini wait` raises it
+    # as the foreground prompt would have; the prompt cell itself returned at once.
+    reply, _ = run(kernel, "%config GeminiMagics.background = True")
+    try:
+        reply, outputs = run(kernel, "Summarise {df}")
+        assert reply["status"] == "ok", text_of(outputs)
+        reply, outputs = run(kernel, "%gemini wait")
+        assert reply["status"] == "error"
+        assert reply["ename"] == "ConfigurationError"
+        reply, outputs = run(kernel, "%%gemini -b\nSummarise {df}")
+        assert reply["status"] == "ok", text_of(outputs)
+        reply, outputs = run(kernel, "%gemini wait")
+        assert reply["ename"] == "ConfigurationError"
+    finally:
+        run(kernel, "%config GeminiMagics.background = False")
