@@ -11,8 +11,28 @@ from typing import Any
 
 import pytest
 from google import genai
+from hypothesis import HealthCheck, settings
 
 from gemini_magic.emulator import Emulator
+
+TEST_API_KEY = "test-key-not-a-secret"
+
+# Property tests (marked ``properties``) run a modest number of generated examples in the
+# default suite and 10,000 each in the fuzz run (``scripts/fuzz``: ``--hypothesis-profile
+# fuzz``).  Both are derandomized with no example database, so a run in CI generates the
+# same inputs as the same run here, and a failure is reproduced by running it again.
+settings.register_profile(
+    "default", max_examples=60, deadline=None, derandomize=True, database=None
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=10_000,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("default")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 ``ReadRewriter`` replaces each read of a bound name (found with what ``CodeNames`` knows
 of the code's imports and path variables) by an expression over the live object: the
 object itself, copied, for a plain load, or an in-memory file with the text or bytes the
-sandbox had (``io.StringIO(sales.to_csv(index=False))``) when the read's options must keep
+sandbox had (``io.StringIO(to_csv_bytes(sales).decode())``) when the read's options must keep
 their meaning.  Expressions are built by parsing small templates around a checked
 reference; a read that cannot be bound is left as it is, with the reason recorded.
 """
@@ -78,11 +78,14 @@ def _family(qualified: str | None) -> str | None:
 
 
 def _text_of(binding: Binding) -> str | None:
-    """The expression giving the file's whole text, as the sandbox had it (None: binary)."""
-    if binding.kind in ("frame", "series"):
-        table = "{x}.reset_index()" if binding.index else "{x}"
-        return table + ".to_csv(index=False)"
-    return {"polars": "{x}.write_csv()", "text": "{x}"}.get(binding.kind)
+    """The expression giving the file's whole text, as the sandbox had it (None: binary).
+
+    A frame's text comes from the attachment's own writer (``{csv}``): ``to_csv`` or
+    polars alone would quote, format floats and write missing values differently.
+    """
+    if binding.kind in ("frame", "series", "polars"):
+        return "{csv}({x}).decode()"
+    return {"text": "{x}"}.get(binding.kind)
 
 
 def _whole(binding: Binding, family: str) -> str | None:
@@ -145,6 +148,7 @@ class ReadRewriter(ast.NodeTransformer):
         self.unbound: dict[str, str] = {}
         self.writes: list[str] = []
         self._io: str | None = None
+        self._csv: str | None = None
         self._live: dict[int, str] = {}
         self._png: dict[int, str] = {}
         self._prelude: list[str] = []
@@ -274,6 +278,8 @@ class ReadRewriter(ast.NodeTransformer):
         fields = {"x": self._live_name(binding)}
         if "{io}" in template:
             fields["io"] = self._io_name()
+        if "{csv}" in template:
+            fields["csv"] = self._csv_name()
         if "{png}" in template:
             fields["png"] = self._png_name(binding, fields["x"])
         return ast.parse(template.format(**fields), mode="eval").body
@@ -304,6 +310,14 @@ class ReadRewriter(ast.NodeTransformer):
             self._prelude.append(f"{name} = {self._io_name()}.BytesIO()")
             self._prelude.append(f"{live}.{save}({name}, format='png')")
         return self._png[key]
+
+    def _csv_name(self) -> str:
+        """The attachment writer ``to_csv_bytes``, imported once under a free name."""
+        if self._csv is None:
+            self._csv = name = self.names.fresh("to_csv_bytes")
+            alias = "" if name == "to_csv_bytes" else f" as {name}"
+            self._prelude.insert(0, f"from gemini_magic.inputs.frames import to_csv_bytes{alias}")
+        return self._csv
 
     def _io_name(self) -> str:
         if self._io is None:

@@ -14,13 +14,8 @@ import base64
 from typing import Any
 
 from gemini_magic.api.sdk import types
+from gemini_magic.api.signatures import signature_text
 from gemini_magic.text import OUTCOME_OK, code_language, enum_text
-
-
-def _signature_text(value: bytes | None) -> str | None:
-    """A part's signature (bytes) as the base64 text a step carries."""
-    return base64.b64encode(value).decode("ascii") if value else None
-
 
 #: The document types an Interactions ``document`` block names (the SDK's
 #: ``DocumentContentMimeType``); text and source files go as documents of their own
@@ -124,7 +119,7 @@ def model_steps(content: types.Content) -> list[dict[str, Any]]:
             output.clear()
 
     for part in content.parts or []:
-        signature = _signature_text(part.thought_signature)
+        signature = signature_text(part.thought_signature)
         if part.thought:
             flush()
             step: dict[str, Any] = {"type": "thought"}

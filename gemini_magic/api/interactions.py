@@ -142,6 +142,7 @@ class InteractionsBackend(Backend[InteractionRequest]):
                     with interactions.create(**arguments, stream=True) as events:
                         for event in events:
                             reader.event(event)
+                    reader.finish()
                 else:
                     reader.interaction(interactions.create(**arguments))
         except KeyboardInterrupt:

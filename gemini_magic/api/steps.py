@@ -23,6 +23,7 @@ from typing import Any
 from gemini_magic.api.backend import OnPart, Reader
 from gemini_magic.api.parts import UNKNOWN_KEY
 from gemini_magic.api.sdk import types
+from gemini_magic.api.signatures import signature_bytes
 from gemini_magic.errors import GeminiAPIError
 from gemini_magic.text import OUTCOME_FAILED, OUTCOME_OK, code_language, enum_text, newer_enums
 
@@ -35,11 +36,6 @@ _FINISH = {
     # The SDK stopped continuing (a hop handed back the token it was sent with).
     "requires_continuation": "MAX_TOKENS",
 }
-
-
-def _signature(value: str | None) -> bytes | None:
-    """A step's signature (base64 text) as the bytes a Part carries."""
-    return base64.b64decode(value) if value else None
 
 
 #: The Interactions usage counts, and the names the footer and the totals read.
@@ -78,6 +74,7 @@ class StepReader(Reader):
         self._merged_hops = 1
         self._steps: dict[int, Any] = {}
         self._pending: dict[int, dict[str, Any]] = {}
+        self._unknown_deltas: dict[str, None] = {}  # named once by finish(), not mid-text
 
     # --- streamed events -----------------------------------------------------------
 
@@ -191,7 +188,7 @@ class StepReader(Reader):
         elif kind == "text_annotation_delta":
             self._citations(delta.annotations)
         elif kind != "arguments_delta":
-            self._emit_unknown(f"delta {_raw_type(delta)}")
+            self._unknown_deltas[f"delta {_raw_type(delta)}"] = None
 
     def _stop(self, index: int) -> None:
         step = self._steps.pop(index, None)
@@ -199,7 +196,7 @@ class StepReader(Reader):
         kind = getattr(step, "type", None)
         if pending is None:
             return
-        signature = _signature(pending.get("signature"))
+        signature = signature_bytes(pending.get("signature"))
         if kind == "thought" and signature:
             self.emit(types.Part(thought=True, text="", thought_signature=signature))
         elif kind == "code_execution_call":
@@ -217,6 +214,12 @@ class StepReader(Reader):
             for content in pending["images"]:
                 if getattr(content, "type", None) == "image":
                     self._image(content.data, content.mime_type)
+
+    def finish(self) -> None:
+        """End the answer: name each kind of delta this version could not show, once."""
+        unknown, self._unknown_deltas = self._unknown_deltas, {}
+        for what in unknown:
+            self._emit_unknown(what)
 
     # --- a finished interaction (stream=False) -------------------------------------
 
@@ -265,8 +268,11 @@ class StepReader(Reader):
             self._emit_unknown(f"content {kind}")
 
     def _image(self, data: str | None, mime_type: Any) -> None:
-        blob = types.Blob(data=base64.b64decode(data or ""), mime_type=enum_text(mime_type))
-        self.emit(types.Part(inline_data=blob))
+        try:
+            raw = base64.b64decode(data or "")
+        except ValueError as error:  # binascii.Error: not base64 after all
+            raise GeminiAPIError("Gemini sent an image that could not be decoded.") from error
+        self.emit(types.Part(inline_data=types.Blob(data=raw, mime_type=enum_text(mime_type))))
 
     def _emit_unknown(self, what: str) -> None:
         self.emit(types.Part(part_metadata={UNKNOWN_KEY: what}))

@@ -20,7 +20,13 @@ from typing import Any
 
 from gemini_magic.errors import AttachmentError
 from gemini_magic.inputs.attachment import Attachment
-from gemini_magic.inputs.writers import csv_table, index_carries_information, pandas_csv
+from gemini_magic.inputs.writers import (
+    NA_WORDS,
+    blank_cells,
+    csv_table,
+    index_carries_information,
+    pandas_csv,
+)
 from gemini_magic.text import count, human_size
 
 __all__ = ["FrameAttachment", "encode_frame", "frame_digest", "frame_kind", "to_csv_bytes"]
@@ -43,7 +49,9 @@ class FrameAttachment(Attachment):
     written before them (0 when the index is a default 0..n-1 range that says nothing).
     ``column_types`` lists every CSV column, index columns first, in file order.
     ``requested_sample`` is the ``--sample N`` in force, so the summary can say when a
-    frame was small enough to go whole.
+    frame was small enough to go whole.  ``missing`` says the file holds empty fields (a
+    missing value or an empty string: the CSV cannot tell them apart) and ``na_words``
+    that a text cell is a word ``read_csv`` loads as missing unless told otherwise.
     """
 
     rows: int
@@ -52,6 +60,8 @@ class FrameAttachment(Attachment):
     total_rows: int
     index_columns: int = 0
     requested_sample: int | None = None
+    missing: bool = False
+    na_words: bool = False
     mime_type: str = "text/csv"
     kind: str = "frame"
 
@@ -89,6 +99,17 @@ class FrameAttachment(Attachment):
             f"{col}: {dtype}" for col, dtype in self.column_types[:_DESCRIBED_COLUMNS]
         )
         more = len(self.column_types) - _DESCRIBED_COLUMNS
+        if self.missing:
+            lines.append(
+                "Missing values are written as empty fields, and so are empty strings: "
+                "read_csv loads both as NaN."
+            )
+        if self.na_words:
+            lines.append(
+                "Some text cells are words read_csv takes for missing values (like `NA` or "
+                f"`null`): load it with pandas.read_csv('{self.filename}', "
+                "keep_default_na=False, na_values=['']) to keep them as text."
+            )
         if not self.column_types:
             lines.append("It has no columns.")
         else:
@@ -155,6 +176,7 @@ def encode_frame(
         data = _polars_csv(sent, name)
         column_types = tuple((col, str(dtype)) for col, dtype in sent.schema.items())
         columns, index_columns = sent.width, 0
+        missing, na_words = _polars_blank_cells(sent)
     else:
         keep_index = index_carries_information(obj.index)
         table, index_columns = csv_table(sent, name=column, keep_index=keep_index)
@@ -162,6 +184,7 @@ def encode_frame(
         data = pandas_csv(table)[0]
         column_types = tuple((str(col), str(dtype)) for col, dtype in table.dtypes.items())
         columns = len(table.columns) - index_columns
+        missing, na_words = blank_cells(table)
     if len(data) > cap:
         raise _too_large(name, len(data), exact=True, rows=len(sent), total=total, cap=cap)
     return FrameAttachment(
@@ -176,6 +199,8 @@ def encode_frame(
         total_rows=total,
         index_columns=index_columns,
         requested_sample=sample,
+        missing=missing,
+        na_words=na_words,
     )
 
 
@@ -306,10 +331,31 @@ def _check_polars_columns(name: str, frame: Any) -> None:
         )
 
 
+def _polars_blank_cells(frame: Any) -> tuple[bool, bool]:
+    """:func:`~gemini_magic.inputs.writers.blank_cells` of a polars frame."""
+    import polars as pl
+
+    missing = any(frame.null_count().row(0)) if frame.width else False
+    words = False
+    for column in frame.iter_columns():
+        if column.dtype == pl.String:
+            missing = missing or bool((column == "").any())
+            words = words or bool(column.is_in(list(NA_WORDS)).any())
+    return missing, words
+
+
 def _polars_csv(frame: Any, name: str) -> bytes:
     import polars as pl
 
+    # A one-column file must not write a missing value, or text of only spaces, as a blank
+    # line, which read_csv skips: its text is quoted and a missing value is "" (which
+    # read_csv loads as NaN).  A first name starting with a byte-order mark is quoted too,
+    # or read_csv strips the mark.
+    one = frame.width == 1
+    bom = frame.width > 0 and frame.columns[0].startswith("\ufeff")
+    null_value = '""' if one else ""
+    quote_style = "non_numeric" if one or bom else "necessary"
     try:
-        return frame.write_csv().encode("utf-8")
+        return frame.write_csv(null_value=null_value, quote_style=quote_style).encode("utf-8")
     except pl.exceptions.PolarsError as error:
         raise AttachmentError(f"`{name}` cannot be written as CSV: {error}") from error

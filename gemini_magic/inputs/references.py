@@ -129,14 +129,16 @@ def _reference(template: str, position: int, token: str, content: str) -> Refere
     try:
         node = ast.parse(text, mode="eval").body
         head, steps = _path(node)
-    except (SyntaxError, _NotAllowed) as error:
+        canonical = ast.unparse(node)
+    except (SyntaxError, RecursionError, _NotAllowed) as error:
+        # RecursionError: nesting deeper than Python's parser goes (`{a.a.a…}`, `{---1}`).
         shown = token if len(token) <= 40 else token[:37] + "…}"
         reason = f" ({error.what} is not allowed)" if isinstance(error, _NotAllowed) else ""
         raise UsageError(
             f"`{shown}` at {where} is not a variable name{reason}: {_ALLOWED}.",
             hint=_LITERAL_BRACES,
         ) from None
-    return Reference(text, ast.unparse(node), head, tuple(steps), position)
+    return Reference(text, canonical, head, tuple(steps), position)
 
 
 class _NotAllowed(Exception):

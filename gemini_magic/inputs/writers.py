@@ -9,15 +9,31 @@ functions: this module is only reached once a frame has been recognised.
 
 from __future__ import annotations
 
+import csv
 import re
 from typing import Any
 
-__all__ = ["csv_table", "index_carries_information", "pandas_csv"]
+__all__ = [
+    "NA_WORDS",
+    "blank_cells",
+    "by_to_csv",
+    "csv_table",
+    "index_carries_information",
+    "pandas_csv",
+]
 
 # Characters that force pyarrow to quote string values.
 _STRUCTURAL = r'[,"\r\n]'
 
 _MASKED_DTYPE = re.compile(r"U?Int(8|16|32|64)|Float(32|64)|boolean")
+
+#: The texts ``pandas.read_csv`` loads as missing values by default (its documented list).
+NA_WORDS = frozenset(
+    {
+        *("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND"),
+        *("1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+    }
+)
 
 
 def index_carries_information(index: Any) -> bool:
@@ -41,17 +57,36 @@ def csv_table(obj: Any, *, name: str, keep_index: bool) -> tuple[Any, int]:
     header row, because a multi-row header is misread by a plain ``read_csv``.
     """
     frame = obj.to_frame(name=obj.name if obj.name is not None else name) if obj.ndim == 1 else obj
-    index_columns = 0
-    if keep_index:
-        index_columns = frame.index.nlevels
-        frame = frame.reset_index(allow_duplicates=True)
-    else:
-        frame = frame.copy(deep=False)
+    frame = frame.copy(deep=False)
+    # Labels become text before the index joins the columns: pandas cannot insert some
+    # labels among others (a float index name among integer column labels raises).
     if frame.columns.nlevels > 1:
         frame.columns = ["_".join(str(p) for p in label if str(p) != "") for label in frame.columns]
     else:
         frame.columns = [str(label) for label in frame.columns]
+    index_columns = 0
+    if keep_index:
+        index_columns = frame.index.nlevels
+        frame.index = frame.index.set_names([n if n is None else str(n) for n in frame.index.names])
+        frame = frame.reset_index(allow_duplicates=True)
+    for position, (_, column) in enumerate(frame.items()):
+        if _has_second_offsets(column):
+            frame.isetitem(position, column.dt.tz_convert("UTC"))
     return frame, index_columns
+
+
+def _has_second_offsets(column: Any) -> bool:
+    """Whether a zoned date column holds an offset of whole seconds (a zone's local mean
+    time before 1900 or so: ``+00:09:21``), which ``to_csv`` writes and no parser reads;
+    such a column goes in UTC, which its declared type then says."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(column.dtype, pd.DatetimeTZDtype):
+        return False
+    wall = column.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    utc = column.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return bool(((wall - utc) % 60_000_000_000).any())
 
 
 def pandas_csv(table: Any) -> tuple[bytes, str]:
@@ -60,7 +95,8 @@ def pandas_csv(table: Any) -> tuple[bytes, str]:
     pyarrow's writer is several times faster; it is used only where its text parses back
     (``pandas.read_csv``) to the same values as ``DataFrame.to_csv``'s text.
     """
-    if _arrow_can_write(table):
+    blank_rows = table.shape[1] == 1 and _has_blank_cells(table.iloc[:, 0])
+    if not blank_rows and _arrow_can_write(table):
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
@@ -71,9 +107,70 @@ def pandas_csv(table: Any) -> tuple[bytes, str]:
             return sink.getvalue().to_pybytes(), "pyarrow"
         except (pa.ArrowException, UnicodeEncodeError):
             pass  # a value pyarrow cannot convert after all: to_csv writes anything
+    # ``read_csv`` skips blank lines, so in a one-column file a missing value or an empty
+    # string written bare would drop its row; and Python's csv module quotes only the
+    # line terminator's characters, so a bare "\r" would end a row: see by_to_csv.
+    return by_to_csv(table, quote_text=blank_rows), "pandas"
+
+
+def by_to_csv(table: Any, *, quote_text: bool = False) -> bytes:
+    """``DataFrame.to_csv``'s text of a prepared table, which reads back whatever it holds.
+
+    Quoting every non-number (``quote_text``, and whenever a cell holds a "\r") writes a
+    missing value as ``""`` and keeps a carriage return inside its quoted cell; it also
+    keeps a first column name that starts with a byte-order mark, which ``read_csv``
+    would strip from the start of the file.
+    """
+    bom = str(table.columns[0]).startswith("\ufeff") if table.shape[1] else False
+    quote_text = quote_text or bom or _has_carriage_return(table)
+    quoting = csv.QUOTE_NONNUMERIC if quote_text else None
+    text = table.to_csv(index=False, lineterminator="\n", quoting=quoting)
     # Lone surrogates (from badly decoded bytes) cannot be UTF-8: shown as \udcxx escapes.
-    text = table.to_csv(index=False, lineterminator="\n")
-    return text.encode("utf-8", errors="backslashreplace"), "pandas"
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+def blank_cells(table: Any) -> tuple[bool, bool]:
+    """Whether the table holds missing values or empty strings (both written as empty
+    fields, which ``read_csv`` loads as NaN), and whether a text cell is one of the
+    :data:`NA_WORDS` (which ``read_csv`` also loads as NaN unless told not to)."""
+    missing = bool(table.isna().to_numpy().any())
+    words = False
+    for _, column in table.items():
+        text = _text_cells(column)
+        missing = missing or bool(text.eq("").any())
+        words = words or bool(text.isin(NA_WORDS).any())
+    return missing, words
+
+
+def _has_blank_cells(column: Any) -> bool:
+    """Whether a column holds a missing value, or text that is empty or only spaces and
+    tabs: alone on its line, ``read_csv`` skips it as a blank line."""
+    if column.isna().any():
+        return True
+    return _text_cells(column).str.strip().eq("").any()
+
+
+def _has_carriage_return(table: Any) -> bool:
+    return any("\r" in str(name) for name in table.columns) or any(
+        _text_cells(column).str.contains("\r", regex=False).any() for _, column in table.items()
+    )
+
+
+def _text_cells(column: Any) -> Any:
+    """A column's cells as text, as ``to_csv`` writes them; empty for non-text columns."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.cat.categories.to_series()
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.dropna()
+    if column.dtype.kind != "O":
+        return pd.Series([], dtype=object)
+    cells = column.dropna()
+    if pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty"):
+        return cells
+    # Mixed objects: their str(), kept as Python objects (it may hold lone surrogates).
+    return pd.Series([str(cell) for cell in cells], dtype=object)
 
 
 def _arrow_can_write(table: Any) -> bool:
@@ -136,7 +233,7 @@ def _arrow_table(table: Any) -> tuple[Any, str]:
     import pyarrow.compute as pc
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    quoting = "none"
+    quoting = "none"  # of the values: pyarrow always quotes the header
     for i, field in enumerate(arrow.schema):
         column = arrow.column(i)
         if pa.types.is_timestamp(field.type):

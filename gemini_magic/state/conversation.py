@@ -77,15 +77,23 @@ class Exchange:
             user=user,
             model=model,
             prompt=str(data.get("prompt", "")),
-            cell_id=data.get("cell_id"),
+            cell_id=_optional_text(data, "cell_id"),
             model_name=str(data.get("model_name", "")),
             usage={str(k): int(v) for k, v in (data.get("usage") or {}).items()},
             created=float(data.get("created", 0.0)),
             api=str(data.get("api") or "generate_content"),
-            interaction_id=data.get("interaction_id"),
+            interaction_id=_optional_text(data, "interaction_id"),
             attached=[dict(item) for item in data.get("attached") or [] if isinstance(item, dict)],
             id=str(data.get("id") or _legacy_id(data)),
         )
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    """A field that is text or absent; anything else is a damaged file (ValueError)."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{key} is {type(value).__name__}, not text")
+    return value
 
 
 def _media_stand_in(part: types.Part) -> types.Part:
@@ -262,7 +270,7 @@ class ConversationStore:
                 store.conversations[name] = Conversation(
                     name, [Exchange.from_json(e) for e in exchanges]
                 )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise HistoryError(f"{source} is damaged: {exc}") from None
         return store
 
@@ -308,6 +316,8 @@ class ConversationStore:
             raise HistoryError(
                 f"{source} is not valid JSON ({exc.msg}, line {exc.lineno})."
             ) from None
+        except RecursionError:
+            raise HistoryError(f"{source} is nested too deeply to be a history file.") from None
         return cls.from_json(data, source=str(source))
 
 
