@@ -24,10 +24,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from gemini_magic.api.blocks import model_steps
 from gemini_magic.api.content import _Reader
 from gemini_magic.api.parts import UNKNOWN_KEY, merge_parts
 from gemini_magic.api.signatures import signature_bytes, signature_text
-from gemini_magic.api.steps import StepReader, model_steps
+from gemini_magic.api.steps import StepReader
 from gemini_magic.errors import GeminiAPIError, GeminiMagicError
 
 pytestmark = pytest.mark.properties
