@@ -74,6 +74,18 @@ class Abort:
                 self._response = None
 
 
+@contextlib.contextmanager
+def unarmed() -> Iterator[None]:
+    """Within the block, this thread's requests are sent whatever its abort says: the
+    cancel request that tells the service a send was ended."""
+    previous = getattr(_THREAD, "abort", None)
+    _THREAD.abort = None
+    try:
+        yield
+    finally:
+        _THREAD.abort = previous
+
+
 def current() -> Abort | None:
     """The :class:`Abort` armed in this thread, if any."""
     return getattr(_THREAD, "abort", None)

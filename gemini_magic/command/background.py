@@ -99,7 +99,7 @@ def start(
             check=job.check,
         )
         with abort.armed():
-            keep(run_turn(session, settings, prompt, view=view))
+            keep(run_turn(session, settings, prompt, view=view, sleep=job.sleep))
 
     def ended(job: Job) -> None:
         if button is not None:

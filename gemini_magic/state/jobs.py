@@ -85,6 +85,11 @@ class Job:
         if cancelled:
             stop()
 
+    def sleep(self, seconds: float) -> None:
+        """Pause ``seconds`` (before a retry), ended at once by a cancel (:class:`Cancelled`)."""
+        if self._cancel.wait(seconds):
+            raise Cancelled
+
     def check(self) -> None:
         """Raise :class:`Cancelled` if the turn was asked to stop (called per part)."""
         if self._cancel.is_set():
