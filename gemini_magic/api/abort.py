@@ -16,6 +16,12 @@ and the thread sends no further request (:func:`on_request`).
 :func:`~gemini_magic.api.errors.service_call` then turns the failed read into
 :class:`Aborted`, a ``KeyboardInterrupt``: the turn ends exactly as an interrupted one
 (on Interactions the interaction is cancelled at the service, nothing is recorded).
+
+What it cannot end early: a request whose reply has not begun (no response yet: a
+``--no-stream`` answer, or a service slow to send its headers) has no response to hang
+up; it is ended the moment its reply begins, or by the client's timeout.  A stream
+whose first event arrived has begun (not checked: whether the service sends a stream's
+headers before the model's first event).
 """
 
 from __future__ import annotations
