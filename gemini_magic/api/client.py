@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Mapping
 
+from gemini_magic.api.abort import on_request, on_response
 from gemini_magic.api.sdk import genai, types
 from gemini_magic.errors import ConfigurationError
 
@@ -117,6 +118,9 @@ def make_client(
     http_options = types.HttpOptions(
         timeout=max(1, round(timeout_s * 1000)),
         retry_options=types.HttpRetryOptions(attempts=1),
+        # Every response opened, in the thread that sent it: a cancelled background turn
+        # ends its read at once (see ``api.abort``).
+        client_args={"event_hooks": {"request": [on_request], "response": [on_response]}},
     )
     if base_url is not None:
         http_options.base_url = base_url

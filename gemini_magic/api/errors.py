@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gemini_magic.api.abort import Aborted, current
 from gemini_magic.api.sdk import errors as sdk_errors
 from gemini_magic.api.sdk import interactions_errors as ix
 from gemini_magic.errors import (
@@ -54,19 +55,31 @@ def service_call(timeout_s: float) -> Iterator[None]:
     """Run a call to the service; its failures leave as :class:`GeminiMagicError`.
 
     ``KeyboardInterrupt`` and our own errors pass through; an exception that is neither
-    a service, network nor credentials failure is re-raised as it is.
+    a service, network nor credentials failure is re-raised as it is.  A failure after
+    this thread's send was ended from another thread (``api.abort``) is that abort,
+    raised as :class:`~gemini_magic.api.abort.Aborted` (an interrupt).
     """
     try:
         yield
     except GeminiMagicError:
         raise
     except Exception as exc:
+        if _aborted():
+            raise Aborted from None
         mapped = map_error(exc, timeout_s=timeout_s)
         if mapped is None:
             raise
         mapped.retryable = is_retryable(exc)
         mapped.retry_after = retry_after(exc)
         raise mapped from None
+    # A hung-up stream may also read as one that ended: what came is not the answer.
+    if _aborted():
+        raise Aborted
+
+
+def _aborted() -> bool:
+    abort = current()
+    return abort is not None and abort.fired
 
 
 def map_error(exc: BaseException, *, timeout_s: float) -> GeminiMagicError | None:

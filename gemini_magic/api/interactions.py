@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
 
+from gemini_magic.api.abort import current, unarmed
 from gemini_magic.api.backend import Answer, Backend, Notice, OnPart
 from gemini_magic.api.blocks import (
     DOCUMENT_TYPES,
@@ -146,7 +147,10 @@ class InteractionsBackend(Backend[InteractionRequest]):
                 else:
                     reader.interaction(interactions.create(**arguments))
         except KeyboardInterrupt:
-            self._cancel(reader.interaction_id, request.store)
+            # A thread whose sends can be ended from outside (``api.abort``) is a
+            # background worker: it ends once the service was told, leaving nothing
+            # running behind it.
+            self._cancel(reader.interaction_id, request.store, here=current() is not None)
             raise
         return reader.answer()
 
@@ -242,21 +246,25 @@ class InteractionsBackend(Backend[InteractionRequest]):
             arguments["generation_config"] = config
         return arguments
 
-    def _cancel(self, interaction_id: str | None, stored: bool) -> None:
-        """Ask the service to stop an interrupted interaction, in the background.
+    def _cancel(self, interaction_id: str | None, stored: bool, *, here: bool = False) -> None:
+        """Ask the service to stop an interrupted interaction: in the background, or
+        ``here`` (in this thread, for at most 2 s).
 
-        Best effort, and never in the user's way: the interrupt returns at once (a
-        cancel can wait on the very interaction it stops), and a stored interaction the
-        service cannot cancel ends by itself.
+        Best effort, and never in the user's way: an interrupt of the main thread returns
+        at once (a cancel can wait on the very interaction it stops), and a stored
+        interaction the service cannot cancel ends by itself.
         """
         if interaction_id is None or not stored:
             return
 
         def cancel() -> None:
-            with contextlib.suppress(GeminiMagicError), service_call(2.0):
+            with contextlib.suppress(GeminiMagicError), unarmed(), service_call(2.0):
                 self._client.interactions.cancel(id=interaction_id, timeout=2.0)
 
-        threading.Thread(target=cancel, name="gemini-magic-cancel", daemon=True).start()
+        if here:
+            cancel()
+        else:
+            threading.Thread(target=cancel, name="gemini-magic-cancel", daemon=True).start()
 
 
 def _refused_text_type(request: InteractionRequest, error: GeminiMagicError) -> str | None:

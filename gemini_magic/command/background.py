@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
+from gemini_magic.api.abort import Abort
 from gemini_magic.display.blocks import Notice
 from gemini_magic.display.stream import StreamView, supports_live_updates
 from gemini_magic.state.jobs import CANCELLED, FAILED, Job, Jobs
@@ -86,6 +87,10 @@ def start(
             )
 
     def work(job: Job) -> None:
+        abort = Abort()
+        # Cancelling ends the request in flight from the cancelling thread, whatever the
+        # worker is blocked on (a model still thinking, a stalled stream).
+        job.on_cancel(abort.fire)
         view = StreamView(
             show_thoughts=settings.show_thoughts,
             max_output_lines=settings.max_output_lines,
@@ -93,7 +98,8 @@ def start(
             live_updates=settings.live_updates,
             check=job.check,
         )
-        keep(run_turn(session, settings, prompt, view=view))
+        with abort.armed():
+            keep(run_turn(session, settings, prompt, view=view, sleep=job.sleep))
 
     def ended(job: Job) -> None:
         if button is not None:
@@ -139,8 +145,9 @@ _AT_EXIT: list[Jobs] = []
 def stop_at_exit(jobs: Jobs) -> None:
     """Cancel and join ``jobs``' threads when the kernel stops or restarts.
 
-    At exit a daemon thread would be killed wherever it is; cancelled, it stops at its
-    next part, records nothing, and the history file keeps its last complete save.
+    At exit a daemon thread would be killed wherever it is; cancelled, its request in
+    flight is ended at once, it records nothing, and the history file keeps its last
+    complete save.
     """
     if not _AT_EXIT:
         atexit.register(lambda: [jobs.shutdown() for jobs in _AT_EXIT])

@@ -6,10 +6,12 @@ chain of turns (and what the ``Sent:`` line says about earlier turns) is exactly
 it would be in the foreground; turns of different conversations run side by side.
 
 Nothing here knows IPython: the magic passes the work and the hooks that route a
-thread's outputs to its own cell.  Cancelling is cooperative: :meth:`Job.check` raises
-:class:`Cancelled` (a ``KeyboardInterrupt``) at the next streamed part, so a turn stops
-exactly as an interrupted foreground turn does (the interaction cancelled, the shown
-part marked incomplete, nothing recorded).  A failure is kept on its job until
+thread's outputs to its own cell.  Cancelling takes effect at once: the job calls the
+stop its work registered (:meth:`Job.on_cancel`: the worker's request in flight is
+ended, see ``api.abort``), and :meth:`Job.check` raises :class:`Cancelled` (a
+``KeyboardInterrupt``) at the next streamed part, so a turn stops exactly as an
+interrupted foreground turn does (the interaction cancelled, the shown part marked
+incomplete, nothing recorded).  A failure is kept on its job until
 ``%gemini wait`` raises it: nothing is printed and swallowed.
 """
 
@@ -55,6 +57,9 @@ class Job:
     thread: threading.Thread | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
     _done: threading.Event = field(default_factory=threading.Event)
+    #: What ends the work's request in flight when the job is cancelled.
+    _stop: Callable[[], None] | None = None
+    _stop_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def finished(self) -> bool:
@@ -64,8 +69,26 @@ class Job:
         """Ask the turn to stop; False when it had already finished."""
         if self.finished:
             return False
-        self._cancel.set()
+        with self._stop_lock:
+            self._cancel.set()
+            stop = self._stop
+        if stop is not None:
+            stop()
         return True
+
+    def on_cancel(self, stop: Callable[[], None]) -> None:
+        """Call ``stop`` (from the cancelling thread) when the job is cancelled: at once
+        if it was already."""
+        with self._stop_lock:
+            self._stop = stop
+            cancelled = self._cancel.is_set()
+        if cancelled:
+            stop()
+
+    def sleep(self, seconds: float) -> None:
+        """Pause ``seconds`` (before a retry), ended at once by a cancel (:class:`Cancelled`)."""
+        if self._cancel.wait(seconds):
+            raise Cancelled
 
     def check(self) -> None:
         """Raise :class:`Cancelled` if the turn was asked to stop (called per part)."""
@@ -195,7 +218,10 @@ class Jobs:
         return [job for job in self.running() if job.cancel()]
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Cancel every turn and join the threads (the kernel stops or restarts)."""
+        """Cancel every turn and join the threads (the kernel stops or restarts).
+
+        A cancelled turn ends its request at once, so ``timeout`` is only a bound.
+        """
         stopping = self.cancel_all()
         deadline = time.monotonic() + timeout
         for job in stopping:

@@ -293,3 +293,96 @@ def test_the_trait_sends_every_prompt_to_the_background_where_it_can(ix, emulato
     run_cell(ix, "%config GeminiMagics.background = True")
     run = run_cell(ix, "%%gemini\nWhat is 2 + 2?")
     assert run.success and "--background runs in the foreground here" in run.texts()[0]
+
+
+#: The events of each API's stream up to the answer's first text.
+FIRST_TEXT = {"interactions": 7, "generate_content": 1}
+
+
+def _stalled_answer(kernel: Session, emulator: Any, api: str = "interactions") -> str:
+    """Send a background prompt whose stream stalls for 60 s after its first text (the
+    model thinking): a cancel cannot wait for the next streamed part."""
+    emulator.inject("stall", seconds=60, after=FIRST_TEXT[api])
+    cell = kernel.execute("%%gemini -b\nGive a long answer.")
+    kernel.pump(lambda: "Start." in kernel.text(cell))
+    time.sleep(0.5)
+    assert "word0" not in kernel.text(cell)  # stalled
+    return cell
+
+
+def _cancel_requests(emulator: Any) -> list[str]:
+    """The cancel requests that reached the emulator (a cancelled worker sends its own
+    before it ends, so they are there once ``%gemini wait`` returned)."""
+    return [r.path for r in emulator.log if r.path.endswith("/cancel")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("api", ["interactions", "generate_content"])
+def test_cancel_ends_a_stalled_answer_at_once(kernel: Session, emulator, notebook, api: str):
+    assert kernel.run(f"%config GeminiMagics.api = {api!r}")[0]["status"] == "ok"
+    assert kernel.run("%%gemini\nSay hello.")[0]["status"] == "ok"
+    cell = _stalled_answer(kernel, emulator, api)
+    cancelled = time.monotonic()
+    reply, text = kernel.run("%gemini cancel")
+    assert reply["status"] == "ok" and "Cancelled 1 background prompt" in text
+    reply, text = kernel.run("%gemini wait\n%gemini jobs")
+    took = time.monotonic() - cancelled
+    assert reply["status"] == "ok", text
+    assert took < 10, f"the cancelled turn took {took:.1f} s to end (the stall lasts 60 s)"
+    assert "cancelled" in text
+    shown = kernel.text(cell)
+    assert "Interrupted" in shown and "word0" not in shown
+    assert history(notebook) == {"default": ["Say hello."]}
+    cancels = _cancel_requests(emulator)
+    if api == "interactions":
+        newest = max(emulator.interactions.list(), key=lambda i: i.created)
+        assert cancels == [f"/v1/interactions/{newest.interaction_id}/cancel"]
+        assert newest.resource()["status"] == "cancelled"
+    else:
+        assert cancels == []
+
+
+@pytest.mark.slow
+def test_kernel_shutdown_mid_stall_ends_the_turn_and_leaves_no_thread(
+    kernel: Session, emulator, notebook: Path
+):
+    left = notebook.with_name("threads-at-exit.txt")
+    # Registered before the first background turn, so it runs after the turns were
+    # stopped at exit (atexit runs the last registered first).
+    names = "sorted(t.name for t in threading.enumerate() if t.name.startswith('gemini-magic'))"
+    code = (
+        "import atexit, pathlib, threading\n"
+        f"atexit.register(lambda: pathlib.Path({str(left)!r}).write_text(repr({names})))"
+    )
+    assert kernel.run(code)[0]["status"] == "ok"
+    assert kernel.run("%%gemini\nSay hello.")[0]["status"] == "ok"
+    _stalled_answer(kernel, emulator)
+    stopping = time.monotonic()
+    kernel.manager.shutdown_kernel(now=False)
+    took = time.monotonic() - stopping
+    assert not kernel.manager.is_alive()
+    assert took < 10, f"the kernel took {took:.1f} s to stop (the stall lasts 60 s)"
+    # Written at the very end of the kernel's exit: it stopped by itself, not killed
+    # by the manager once its wait ran out, and no turn's thread was left running.
+    assert left.exists(), "the kernel was killed before it could exit by itself"
+    assert left.read_text() == "[]"
+    # The worker told the service before it ended.
+    newest = max(emulator.interactions.list(), key=lambda i: i.created)
+    assert _cancel_requests(emulator) == [f"/v1/interactions/{newest.interaction_id}/cancel"]
+    assert history(notebook) == {"default": ["Say hello."]}
+    assert not list(notebook.parent.glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_cancel_ends_the_pause_before_a_retry_at_once(kernel: Session, emulator, notebook):
+    emulator.inject("status", code=429, retry_after=30)
+    cell = kernel.execute("%%gemini -b\nSay hello.")
+    kernel.pump(lambda: "Retrying in 30.0 s" in kernel.text(cell))
+    cancelled = time.monotonic()
+    assert kernel.run("%gemini cancel")[0]["status"] == "ok"
+    reply, text = kernel.run("%gemini wait\n%gemini jobs")
+    took = time.monotonic() - cancelled
+    assert reply["status"] == "ok" and "cancelled" in text, text
+    assert took < 10, f"the cancelled turn took {took:.1f} s to end (the pause is 30 s)"
+    assert len(interaction_requests(emulator)) == 1  # the retry was never sent
+    assert "Hello!" not in kernel.text(cell)
