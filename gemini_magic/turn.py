@@ -90,7 +90,7 @@ def run_turn(
         last_error=prompt.last_error,
         cwd=prompt.cwd,
     )
-    view = view or _new_view(settings)
+    view = view or new_view(settings)
     for hint in prepared.hints:
         view.notice(hint)
     conversation = session.store.get(settings.conversation)
@@ -231,12 +231,17 @@ def _note(view: StreamView, text: str | None) -> None:
         view.notice(text)
 
 
-def _new_view(settings: TurnSettings) -> StreamView:
+def new_view(settings: TurnSettings, check: Callable[[], None] | None = None) -> StreamView:
+    """The streaming view a turn with these settings shows its answer in.
+
+    ``check`` runs at every part (a background turn raises there when it was cancelled).
+    """
     return StreamView(
         show_thoughts=settings.show_thoughts,
         max_output_lines=settings.max_output_lines,
         max_output_chars=settings.max_output_chars,
         live_updates=settings.live_updates,
+        check=check,
     )
 
 

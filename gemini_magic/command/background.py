@@ -24,9 +24,9 @@ from IPython.display import display
 
 from gemini_magic.api.abort import Abort
 from gemini_magic.display.blocks import Notice
-from gemini_magic.display.stream import StreamView, supports_live_updates
+from gemini_magic.display.stream import supports_live_updates
 from gemini_magic.state.jobs import CANCELLED, FAILED, Job, Jobs
-from gemini_magic.turn import TurnInput, run_turn
+from gemini_magic.turn import TurnInput, new_view, run_turn
 
 if TYPE_CHECKING:
     from gemini_magic.answer.response import GeminiResponse
@@ -91,13 +91,7 @@ def start(
         # Cancelling ends the request in flight from the cancelling thread, whatever the
         # worker is blocked on (a model still thinking, a stalled stream).
         job.on_cancel(abort.fire)
-        view = StreamView(
-            show_thoughts=settings.show_thoughts,
-            max_output_lines=settings.max_output_lines,
-            max_output_chars=settings.max_output_chars,
-            live_updates=settings.live_updates,
-            check=job.check,
-        )
+        view = new_view(settings, check=job.check)
         with abort.armed():
             keep(run_turn(session, settings, prompt, view=view, sleep=job.sleep))
 
