@@ -141,6 +141,33 @@ def split_blocks(text: str) -> tuple[list[str], str]:
     return splitter.feed(text), splitter.tail
 
 
+class Pace:
+    """When a growing output is re-sent: its first change at once, later ones at most
+    ``interval`` apart; a change held back is shown when the output ends (``held``).
+
+    Both growing outputs of an answer keep this one rule: the text's tail
+    (:class:`LiveText`) and the thought summary (``StreamView``).
+    """
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._shown_at: float | None = None
+        #: A change was made that is not shown yet.
+        self.held = False
+
+    def changed(self, *, now: bool = False) -> bool:
+        """Note a change; return whether to show it now (``now``: whatever the time)."""
+        self.held = True
+        last = self._shown_at
+        return last is None or now or self._clock() - last >= self._interval
+
+    def shown(self) -> None:
+        """The output was just shown as it stands."""
+        self.held = False
+        self._shown_at = self._clock()
+
+
 class TextPiece(Block):
     """One output of a streamed text: a finished block, or the tail still growing.
 
@@ -176,31 +203,26 @@ class LiveText:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._display = display
-        self._interval = interval
-        self._clock = clock
+        self._pace = Pace(interval, clock)
         self._splitter = BlockSplitter()
         self._finished: list[str] = []
         self._note: str | None = None
         self._handle: Any = None  # the tail's output, once shown
-        self._held = False
-        self._shown_at: float | None = None
 
     def grow(self, text: str, note: str | None = None) -> None:
         """Add streamed text (and the fold note once the text reached its limit)."""
         self._finished += self._splitter.feed(text)
-        self._held = True
         if note is not None:
             self._note = note
-        now = self._clock()
-        if self._shown_at is None or note is not None or now - self._shown_at >= self._interval:
-            self._show(now)
+        if self._pace.changed(now=note is not None):
+            self._show()
 
     def close(self) -> None:
         """Show what is held back: the text ended."""
-        if self._held:
-            self._show(self._clock())
+        if self._pace.held:
+            self._show()
 
-    def _show(self, now: float) -> None:
+    def _show(self) -> None:
         for block in self._finished:
             self._put(TextPiece(block))
             self._handle = None  # that output is final: the tail goes below it
@@ -212,8 +234,7 @@ class LiveText:
                 self._handle = self._display(piece, display_id=True)
             else:
                 self._put(piece)
-        self._held = False
-        self._shown_at = now
+        self._pace.shown()
 
     def _put(self, piece: TextPiece) -> None:
         """Show ``piece`` in the tail's output if there is one, else as a new output."""

@@ -15,7 +15,6 @@ characters of a growing text only, so the answer is printed once, as it arrives
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,7 +36,7 @@ from gemini_magic.display.blocks import (
 )
 from gemini_magic.display.execution import CodeBlock, ExecutionOutput
 from gemini_magic.display.footer import Footer, FooterLine
-from gemini_magic.display.freeze import UPDATE_INTERVAL, LiveText
+from gemini_magic.display.freeze import UPDATE_INTERVAL, LiveText, Pace
 from gemini_magic.errors import ConfigurationError
 from gemini_magic.text import code_language, outcome_name
 
@@ -165,12 +164,12 @@ class StreamView:
         self.blocks: list[Block] = []
         self._growing: MarkdownText | ThoughtSummary | None = None
         self._handle: Any = None
-        self._thought_held = False  # an update of the thought summary is held back
-        self._thought_at = 0.0  # when the thought summary was last shown
+        self._thought_pace: Pace | None = None  # when the thought summary is re-sent
 
     def _end_growing(self) -> None:
-        if self._thought_held:
+        if self._thought_pace is not None and self._thought_pace.held:
             self._update_thoughts()
+        self._thought_pace = None
         if isinstance(self._handle, (_Printed, LiveText)):
             self._handle.close()
         self._handle = None
@@ -189,8 +188,8 @@ class StreamView:
             else:
                 growing.append(text)
                 # Coalesced as the text is: each update re-sends the whole summary.
-                self._thought_held = True
-                if time.monotonic() - self._thought_at >= self.update_interval:
+                assert self._thought_pace is not None  # made with the summary's output
+                if self._thought_pace.changed():
                     self._update_thoughts()
             return
         self._end_growing()
@@ -206,16 +205,19 @@ class StreamView:
             self._handle = LiveText(self._display, interval=self.update_interval)
         else:
             self._handle = self._display(block, display_id=True)
-            self._thought_at = time.monotonic()
         if isinstance(block, MarkdownText):
             self._grow_text(block, text)
+        else:  # shown just above, in the terminal too
+            self._thought_pace = Pace(self.update_interval)
+            self._thought_pace.shown()
 
     def _update_thoughts(self) -> None:
         assert isinstance(self._growing, ThoughtSummary)
         # The bundle as is (raw): the formatter would only find it again.
         data, metadata = self._growing._repr_mimebundle_()
         self._handle.update(data, raw=True, metadata=metadata)
-        self._thought_held, self._thought_at = False, time.monotonic()
+        assert self._thought_pace is not None
+        self._thought_pace.shown()
 
     def _grow_text(self, block: MarkdownText, text: str) -> None:
         """Add to the model's text; show what is new (finished blocks, the tail)."""
